@@ -1,0 +1,151 @@
+"""Versioned model folders: writing them whole, switching ``current`` atomically, verifying before loading."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from importlib.metadata import version as package_version
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from stancemap.errors import ModelError
+
+ARTIFACT = "model.joblib"
+MANIFEST = "manifest.json"
+METRICS = "metrics.json"
+CARD = "MODEL_CARD.md"
+CURRENT = "current"
+SCHEMA_VERSION = 1
+LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib", "babel")
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Return the versions of Python and the libraries a pickled model depends on."""
+    return {"python": platform.python_version(), **{name: package_version(name) for name in LIBRARIES}}
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_version(
+    models_dir: str | Path,
+    model: Any,
+    manifest: dict[str, Any],
+    metrics: dict[str, Any],
+    card: Callable[[dict[str, Any]], str],
+) -> Path:
+    """Write a new model version and only then point ``current`` at it.
+
+    Everything is written into a hidden temporary folder first, renamed into place, and ``current`` is replaced
+    by a rename of a new symlink, so a reader sees either the old complete version or the new complete one.
+    ``card`` renders the model card from the finished manifest.
+    """
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=models_dir))
+    try:
+        joblib.dump(model, staging / ARTIFACT, compress=3)
+        digest = sha256_file(staging / ARTIFACT)
+        created = datetime.now(UTC)
+        version = f"{created:%Y%m%dT%H%M%SZ}-{digest[:8]}"
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "version": version,
+            "created_at": created.isoformat(timespec="seconds"),
+            "artifact": {"file": ARTIFACT, "sha256": digest, "bytes": (staging / ARTIFACT).stat().st_size},
+            "libraries": library_versions(),
+            **manifest,
+        }
+        _write_json(staging / MANIFEST, manifest)
+        _write_json(staging / METRICS, metrics)
+        (staging / CARD).write_text(card(manifest), encoding="utf-8")
+        for path in staging.iterdir():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+        final = models_dir / version
+        staging.chmod(0o755)
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    switch_current(models_dir, version)
+    return final
+
+
+def switch_current(models_dir: str | Path, version: str) -> None:
+    """Point ``models_dir/current`` at ``version`` with one atomic rename."""
+    models_dir = Path(models_dir)
+    link = models_dir / f".current-{os.getpid()}"
+    link.unlink(missing_ok=True)
+    link.symlink_to(version)
+    os.replace(link, models_dir / CURRENT)
+
+
+def version_dir(path: str | Path) -> Path:
+    """Return the version folder ``path`` names: a version folder itself, or a models folder's ``current``."""
+    path = Path(path)
+    if (path / MANIFEST).is_file():
+        return path
+    current = path / CURRENT
+    if current.exists():
+        return current.resolve()
+    raise ModelError(
+        f"no model in {path}: it is neither a model version folder nor a models folder with a 'current' "
+        "version (train one with: stancemap-train)"
+    )
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """Read and check a version folder's manifest."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{folder / MANIFEST}: cannot read the manifest: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("schema_version") != SCHEMA_VERSION:
+        raise ModelError(f"{folder / MANIFEST}: manifest schema {manifest.get('schema_version')!r} is not "
+                         f"{SCHEMA_VERSION}; retrain the model with this version of stancemap")
+    return manifest
+
+
+def load_verified(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
+    """Load a model after checking its checksum and the scikit-learn version it was built with.
+
+    Nothing is unpickled before both checks pass: a pickle runs code, so only an artifact whose bytes match
+    the manifest written beside it is loaded.
+    """
+    folder = version_dir(path)
+    manifest = read_manifest(folder)
+    artifact = folder / manifest["artifact"]["file"]
+    if not artifact.is_file():
+        raise ModelError(f"{artifact}: the model artifact is missing")
+    digest = sha256_file(artifact)
+    if digest != manifest["artifact"]["sha256"]:
+        raise ModelError(f"{artifact}: checksum mismatch (manifest {manifest['artifact']['sha256'][:12]}..., "
+                         f"file {digest[:12]}...): the artifact is corrupt or was modified")
+    built, running = manifest["libraries"].get("scikit-learn"), package_version("scikit-learn")
+    if built != running:
+        raise ModelError(f"{folder}: built with scikit-learn {built}, but {running} is installed; "
+                         "retrain the model or install the same version")
+    try:
+        model = joblib.load(artifact)
+    except Exception as exc:
+        raise ModelError(f"{artifact}: cannot load the model: {exc}") from exc
+    return model, manifest, folder

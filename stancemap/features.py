@@ -1,0 +1,144 @@
+"""Feature extraction for dyads: role masking, negation scope and source/target context."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from stancemap.gazetteer import Gazetteer, find_phrase
+from stancemap.text import fold
+
+SOURCE_TOKEN, TARGET_TOKEN, ACTOR_TOKEN = "xsrcx", "xtgtx", "xactx"
+PLACEHOLDERS = frozenset((SOURCE_TOKEN, TARGET_TOKEN, ACTOR_TOKEN))
+MASK_MODES = ("roles", "actors", "none")
+
+# Cues after accent folding and lower-casing, French, English, German and Spanish together: the languages
+# share few cue words, and a false cue only marks a few tokens.
+NEGATION_CUES = frozenset(
+    """not no never cannot neither nor without none nothing nobody
+    ne n pas jamais aucun aucune ni sans non guere rien
+    nicht kein keine keinen keinem keiner nie niemals ohne
+    nunca jamas sin ningun ninguna ninguno tampoco""".split()
+)
+# A negation's scope ends at punctuation or at a contrastive conjunction, and after a few words at most.
+_SCOPE_BREAKS = frozenset("but mais however pourtant cependant aber sondern pero sino".split())
+_SCOPE_LENGTH = 5
+_TOKEN = re.compile(r"\w+n['’]t|\w+|[.,;:!?()«»\"“”]")
+_WORD = re.compile(r"\w+")
+_CONTEXT_WINDOW = 3
+_BETWEEN_LIMIT = 10
+
+
+class DyadMasker(TransformerMixin, BaseEstimator):
+    """Replace actor mentions with role placeholders so that features say who does what to whom.
+
+    Parameters
+    ----------
+    gazetteer : Gazetteer
+        Finds actor mentions and resolves source and target names.
+    mode : {"roles", "actors", "none"}, default="roles"
+        ``"roles"`` masks the source's mentions as ``xsrcx``, the target's as ``xtgtx`` and every other actor as
+        ``xactx``; ``"actors"`` masks every actor as ``xactx`` (for the sentiment of the whole statement);
+        ``"none"`` returns the text as it is (the no-masking baseline).
+    """
+
+    def __init__(self, *, gazetteer: Gazetteer | None = None, mode: str = "roles"):
+        self.gazetteer = gazetteer
+        self.mode = mode
+
+    def fit(self, X: Iterable[tuple[str, str, str]], y: object = None) -> DyadMasker:
+        """Check the parameters; masking learns nothing from data."""
+        if self.mode not in MASK_MODES:
+            raise ValueError(f"mode must be one of {MASK_MODES}, not {self.mode!r}")
+        if self.mode != "none" and self.gazetteer is None:
+            raise ValueError("a gazetteer is needed to mask actors")
+        return self
+
+    def transform(self, X: Iterable[tuple[str, str, str]]) -> list[str]:
+        """Return the masked text of each ``(text, source, target)`` dyad."""
+        return [self.mask(text, source, target) for text, source, target in X]
+
+    def mask(self, text: str, source: str, target: str) -> str:
+        """Return ``text`` with its actor mentions replaced according to ``mode``."""
+        if self.mode == "none":
+            return text
+        assert self.gazetteer is not None
+        mentions = self.gazetteer.find_mentions(text)
+        spans: list[tuple[int, int, str]] = []
+        if self.mode == "roles":
+            for name, token in ((source, SOURCE_TOKEN), (target, TARGET_TOKEN)):
+                resolution = self.gazetteer.resolve(name, text, mentions)
+                spans.extend((start, end, token) for start, end in resolution.mentions)
+        spans.extend((m.start, m.end, ACTOR_TOKEN) for m in mentions)
+        return _replace_spans(text, spans)
+
+
+def _replace_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """Replace non-overlapping spans, the first listed winning where two overlap."""
+    taken: list[tuple[int, int, str]] = []
+    for start, end, token in spans:
+        if all(end <= s or start >= e for s, e, _ in taken):
+            taken.append((start, end, token))
+    pieces, last = [], 0
+    for start, end, token in sorted(taken):
+        pieces += [text[last:start], f" {token} "]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def negation_tokens(text: str) -> list[str]:
+    """Split a lower-cased, accent-folded text into words, prefixing ``neg_`` to words in a negation's scope.
+
+    "n'a pas condamné xtgtx" gives ``["n", "neg_a", "neg_pas", "neg_condamne", "xtgtx"]``: the negated verb
+    becomes its own feature, so "condemned" and "did not condemn" no longer share evidence.
+    """
+    tokens: list[str] = []
+    scope = 0
+    for token in _TOKEN.findall(text):
+        if not (token[0].isalnum() or token[0] == "_") or token in _SCOPE_BREAKS:
+            scope = 0
+            continue
+        if token in PLACEHOLDERS:
+            tokens.append(token)
+        elif scope:
+            tokens.append("neg_" + token)
+            scope -= 1
+        else:
+            tokens.append(token)
+        if token in NEGATION_CUES or token.endswith(("n't", "n’t")):
+            scope = _SCOPE_LENGTH
+    return tokens
+
+
+def dyad_context(masked: str) -> list[str]:
+    """Describe where the source and target stand: their order, distance, and the words around and between.
+
+    Word n-grams see "xsrcx condamne xtgtx"; these features add what n-grams miss in longer sentences: which
+    role comes first, the verbs right after the source and before the target, and the words between them.
+    """
+    words = _WORD.findall(fold(masked).casefold())
+    sources = [i for i, w in enumerate(words) if w == SOURCE_TOKEN]
+    targets = [i for i, w in enumerate(words) if w == TARGET_TOKEN]
+    if not sources or not targets:
+        return ["order=" + ("s" if sources else "t" if targets else "none")]
+    s, t = min(((s, t) for s in sources for t in targets), key=lambda pair: abs(pair[0] - pair[1]))
+    direction = "st" if s < t else "ts"
+    gap = abs(s - t) - 1
+    bucket = "0" if gap == 0 else "1-3" if gap <= 3 else "4-8" if gap <= 8 else "9+"
+    features = [f"order={direction}", f"gap={bucket}", f"order={direction}|gap={bucket}"]
+    between = words[min(s, t) + 1 : max(s, t)]
+    if len(between) <= _BETWEEN_LIMIT:
+        features += [f"{direction}_between={w}" for w in between if w not in PLACEHOLDERS]
+    for role, positions in (("s", sources), ("t", targets)):
+        for i in positions:
+            for offset in range(1, _CONTEXT_WINDOW + 1):
+                if i + offset < len(words):
+                    features.append(f"{role}+{offset}={words[i + offset]}")
+                    features.append(f"{role}+={words[i + offset]}")
+                if i - offset >= 0:
+                    features.append(f"{role}-{offset}={words[i - offset]}")
+                    features.append(f"{role}-={words[i - offset]}")
+    return features

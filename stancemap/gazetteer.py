@@ -1,0 +1,239 @@
+"""The actor gazetteer: who can be a source or a target, under which names, and where they are mentioned."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from babel import Locale
+from babel.core import get_global
+
+from stancemap.errors import DataError
+from stancemap.text import fold, token_keys, tokenize
+
+LANGUAGES = ("en", "fr", "de", "es")
+KINDS = ("country", "organization", "group")
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "actors.toml"
+
+
+def inflect_demonym(base: str, lang: str) -> set[str]:
+    """Return the feminine and plural forms of a demonym adjective given its masculine singular form.
+
+    The rules are the regular ones of each language; irregular forms go in the gazetteer's aliases.
+    """
+    forms = {base}
+    if lang == "fr":
+        if base.endswith("e"):
+            forms |= {base + "s"}
+        elif base.endswith(("en", "on")):
+            forms |= {base + "ne", base + "s", base + "nes"}
+        elif base.endswith(("s", "x")):
+            forms |= {base + "e", base + "es"}
+        else:
+            forms |= {base + "e", base + "s", base + "es"}
+    elif lang == "en":
+        if not base.endswith(("s", "sh", "ch", "ese")):
+            forms.add(base + "s")
+    elif lang == "de":
+        stem = base[:-1] if base.endswith("e") else base
+        forms |= {stem + suffix for suffix in ("e", "en", "er", "es", "em")}
+    elif lang == "es":
+        if base.endswith("o"):
+            forms |= {base[:-1] + suffix for suffix in ("a", "os", "as")}
+        elif base.endswith("e"):
+            forms.add(base + "s")
+        else:
+            # "francés" -> "francesa": matching folds accents, so the unaccented stem is enough.
+            stem = fold(base)
+            forms |= {stem + "a", stem + "es", stem + "as"}
+    return forms
+
+
+def _is_acronym(form: str) -> bool:
+    # Short all-capital forms ("US", "UN", "EU", "AU", "UE") are ordinary words once lower-cased.
+    letters = form.replace(".", "")
+    return letters.isalpha() and letters.isupper() and len(letters) <= 5
+
+
+class Mention(NamedTuple):
+    """One mention of an actor in a text: the actor id and the character span of its surface form."""
+
+    actor: str
+    start: int
+    end: int
+
+
+@dataclass
+class Actor:
+    """An actor the gazetteer knows: a country, an organisation or a group."""
+
+    id: str
+    kind: str
+    name: str
+    forms: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-friendly form of the actor."""
+        return {"id": self.id, "kind": self.kind, "name": self.name, "names": self.forms}
+
+
+@dataclass
+class Resolution:
+    """What a source or target string refers to in one text."""
+
+    actor: str
+    known: bool
+    mentions: list[tuple[int, int]]
+
+    @property
+    def found(self) -> bool:
+        """Whether the actor is mentioned in the text."""
+        return bool(self.mentions)
+
+
+class Gazetteer:
+    """Actors and the index that finds their mentions.
+
+    Parameters
+    ----------
+    actors : list of Actor
+        The actors, with every surface form they may take (names, aliases, inflected demonyms).
+    sha256 : str, optional
+        The hash of the file the actors were read from, recorded in model manifests.
+    """
+
+    def __init__(self, actors: list[Actor], *, sha256: str | None = None):
+        self.actors = {actor.id: actor for actor in actors}
+        self.sha256 = sha256
+        claims: dict[tuple[tuple[str, ...], tuple[str, ...] | None], set[str]] = defaultdict(set)
+        for actor in actors:
+            for forms in actor.forms.values():
+                for form in forms:
+                    keys = token_keys(form)
+                    if keys:
+                        exact = tuple(t.text for t in tokenize(form)) if _is_acronym(form) else None
+                        claims[(keys, exact)].add(actor.id)
+        # A form two actors claim ("congolais", "Dominican") cannot tell them apart: it is not matched at all.
+        self.ambiguous = {" ".join(k): sorted(ids) for (k, _), ids in claims.items() if len(ids) > 1}
+        self._index: dict[tuple[str, ...], list[tuple[str, tuple[str, ...] | None]]] = defaultdict(list)
+        for (keys, exact), ids in claims.items():
+            if len(ids) == 1:
+                self._index[keys].append((next(iter(ids)), exact))
+        self._index = dict(self._index)
+        self._longest = max((len(k) for k in self._index), default=0)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Gazetteer:
+        """Read a gazetteer file, adding CLDR's country names in every supported language."""
+        path = Path(path or DEFAULT_PATH)
+        try:
+            data = path.read_bytes()
+            raw = tomllib.loads(data.decode("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise DataError(f"{path}: cannot read the gazetteer: {exc}") from exc
+        alpha3 = {k: v[0] for k, v in get_global("territory_aliases").items() if len(k) == 3 and len(v) == 1}
+        territories = {lang: Locale(lang).territories for lang in LANGUAGES}
+        actors = []
+        for actor_id, entry in raw.items():
+            kind = entry.get("kind")
+            if kind not in KINDS:
+                raise DataError(f"{path}: [{actor_id}] kind must be one of {', '.join(KINDS)}, not {kind!r}")
+            forms: dict[str, set[str]] = {lang: set() for lang in LANGUAGES}
+            iso2 = entry.get("iso2") or alpha3.get(actor_id)
+            name = entry.get("name")
+            if kind == "country":
+                if iso2 is None or iso2 not in territories["en"]:
+                    raise DataError(f"{path}: [{actor_id}] is not an ISO 3166 alpha-3 code CLDR knows")
+                for lang in LANGUAGES:
+                    forms[lang].add(territories[lang][iso2])
+                name = name or territories["en"][iso2]
+            if not name:
+                raise DataError(f"{path}: [{actor_id}] needs a name")
+            for lang, bases in entry.get("demonyms", {}).items():
+                for base in bases:
+                    forms.setdefault(lang, set()).update(inflect_demonym(base, lang))
+            for lang, aliases in entry.get("aliases", {}).items():
+                forms.setdefault(lang, set()).update(aliases)
+            actors.append(Actor(actor_id, kind, name, {lang: sorted(f) for lang, f in forms.items()}))
+        return cls(actors, sha256=hashlib.sha256(data).hexdigest())
+
+    def __repr__(self) -> str:
+        return f"Gazetteer({len(self.actors)} actors)"
+
+    def __len__(self) -> int:
+        return len(self.actors)
+
+    def __contains__(self, actor_id: object) -> bool:
+        return actor_id in self.actors
+
+    def find_mentions(self, text: str) -> list[Mention]:
+        """Find every actor mention in ``text``, longest form first, left to right, without overlaps."""
+        tokens = tokenize(text)
+        keys = [t.key for t in tokens]
+        mentions = []
+        i = 0
+        while i < len(tokens):
+            match = None
+            for n in range(min(self._longest, len(tokens) - i), 0, -1):
+                for actor_id, exact in self._index.get(tuple(keys[i : i + n]), ()):
+                    if exact is None or exact == tuple(t.text for t in tokens[i : i + n]):
+                        match = Mention(actor_id, tokens[i].start, tokens[i + n - 1].end), n
+                        break
+                if match:
+                    break
+            if match:
+                mentions.append(match[0])
+                i += match[1]
+            else:
+                i += 1
+        return mentions
+
+    def lookup(self, name: str) -> str | None:
+        """Return the id of the actor ``name`` denotes (an id, a name, an alias, "la Corée du Nord"), if any."""
+        stripped = name.strip()
+        if stripped.upper() in self.actors:
+            return stripped.upper()
+        ids = {m.actor for m in self.find_mentions(stripped)}
+        return ids.pop() if len(ids) == 1 else None
+
+    def resolve(self, name: str, text: str, mentions: list[Mention] | None = None) -> Resolution:
+        """Resolve a source or target string against one text.
+
+        A name the gazetteer knows resolves to its actor and every mention of that actor in the text; any other
+        name stands for itself and is found wherever its words occur in the text.
+        """
+        actor_id = self.lookup(name)
+        if actor_id is not None:
+            found = self.find_mentions(text) if mentions is None else mentions
+            return Resolution(actor_id, True, [(m.start, m.end) for m in found if m.actor == actor_id])
+        return Resolution(name.strip(), False, find_phrase(name, text))
+
+    def search(self, query: str = "", limit: int | None = None) -> list[Actor]:
+        """Return the actors whose id or any form contains ``query`` (case- and accent-insensitive)."""
+        needle = fold(query).casefold().strip()
+        hits = [
+            actor
+            for actor in self.actors.values()
+            if not needle
+            or needle in fold(actor.id + " " + actor.name).casefold()
+            or any(needle in fold(f).casefold() for forms in actor.forms.values() for f in forms)
+        ]
+        return hits[:limit] if limit else hits
+
+
+def find_phrase(phrase: str, text: str) -> list[tuple[int, int]]:
+    """Return the spans where the words of ``phrase`` occur in ``text``, on word boundaries, folded."""
+    wanted = token_keys(phrase)
+    if not wanted:
+        return []
+    tokens = tokenize(text)
+    n = len(wanted)
+    return [
+        (tokens[i].start, tokens[i + n - 1].end)
+        for i in range(len(tokens) - n + 1)
+        if tuple(t.key for t in tokens[i : i + n]) == wanted
+    ]

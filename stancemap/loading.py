@@ -1,0 +1,157 @@
+"""Read labelled statements from JSONL or CSV files, reporting every bad row with its file, line and field."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from stancemap.errors import DataError
+from stancemap.gazetteer import Gazetteer
+from stancemap.schema import FIELDS, Statement, validate_row
+
+FORMATS = ("jsonl", "csv")
+_EXTRA = "\0extra"
+
+
+@dataclass
+class Problem:
+    """A bad row, or a remark about one: where it is and what is wrong."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-friendly form used in problem+json ``errors`` lists."""
+        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
+
+
+@dataclass
+class LoadResult:
+    """Valid statements, the rows refused (``errors``) and the remarks that did not refuse a row."""
+
+    statements: list[Statement] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def skipped_lines(self) -> int:
+        """How many rows were refused."""
+        return len({(p.file, p.line) for p in self.errors})
+
+
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataError(
+            f"{path}:{line}: the file is not valid UTF-8 ({exc.reason} at byte {exc.start})",
+            [{"file": str(path), "line": line, "field": "file", "message": "not valid UTF-8"}],
+        ) from exc
+
+
+def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, Any, str | None]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line), None
+        except json.JSONDecodeError as exc:
+            yield number, None, f"not valid JSON: {exc.msg} at column {exc.colno}"
+
+
+def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, Any, str | None]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=_EXTRA)
+    if reader.fieldnames is None:
+        return
+    missing = [name for name in ("text", "source", "target") if name not in reader.fieldnames]
+    if missing:
+        raise DataError(
+            f"{path}:1: the CSV header lacks the column(s) {', '.join(missing)}",
+            [{"file": str(path), "line": 1, "field": name, "message": "missing column"} for name in missing],
+        )
+    start = reader.line_num + 1
+    for row in reader:
+        number, start = start, reader.line_num + 1
+        extra = row.get(_EXTRA)
+        if extra is not None:
+            yield number, None, f"has {len(extra)} more value(s) than the header has columns"
+        elif None in row.values():
+            yield number, None, "has fewer values than the header has columns"
+        else:
+            yield number, row, None
+
+
+def read_rows(path: str | Path) -> Iterator[tuple[int, Any, str | None]]:
+    """Yield ``(line, row, error)`` for each record of a JSONL or CSV file, chosen by its extension."""
+    path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in ("jsonl", "ndjson", "json", "csv"):
+        raise DataError(f"{path}: unknown file type {path.suffix!r}: use .jsonl or .csv")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror}") from exc
+    text = _decode(path, data)
+    yield from (_csv_rows if suffix == "csv" else _jsonl_rows)(path, text)
+
+
+def load_statements(
+    paths: Iterable[str | Path], gazetteer: Gazetteer, *, require_stance: bool = True
+) -> LoadResult:
+    """Load and check statements from files, collecting every problem rather than stopping at the first.
+
+    Exact duplicates (same text, actors and labels) are kept once and reported as warnings; rows that repeat a
+    pair with other labels, or a text with another sentiment, are errors.
+    """
+    result = LoadResult()
+    seen: dict[tuple[str, str, str], Statement] = {}
+    sentiments: dict[str, Statement] = {}
+    for path in paths:
+        unknown: set[str] = set()
+        for line, row, error in read_rows(path):
+            where = f"{path}:{line}"
+            if error:
+                result.errors.append(Problem(str(path), line, "row", error))
+                continue
+            if isinstance(row, dict):
+                unknown |= set(row) - set(FIELDS)
+            statement, problems = validate_row(row, gazetteer, require_stance=require_stance)
+            for name, message in problems.items():
+                result.errors.append(Problem(str(path), line, name, message))
+            if statement is None:
+                continue
+            statement = replace(statement, origin=where)
+            key = (statement.group, gazetteer.lookup(statement.source) or statement.source.casefold(),
+                   gazetteer.lookup(statement.target) or statement.target.casefold())
+            first = seen.get(key)
+            if first is not None:
+                if (first.stance, first.sentiment) == (statement.stance, statement.sentiment):
+                    result.warnings.append(Problem(str(path), line, "row", f"duplicate of {first.origin}, kept once"))
+                else:
+                    result.errors.append(Problem(str(path), line, "stance",
+                                                 f"same text and pair as {first.origin} with other labels"))
+                continue
+            other = sentiments.get(statement.group)
+            if statement.sentiment and other and other.sentiment != statement.sentiment:
+                result.errors.append(Problem(str(path), line, "sentiment",
+                                             f"{statement.sentiment!r} but {other.origin} gives the same text "
+                                             f"{other.sentiment!r}; sentiment belongs to the whole text"))
+                continue
+            seen[key] = statement
+            if statement.sentiment:
+                sentiments.setdefault(statement.group, statement)
+            result.statements.append(statement)
+        if unknown:
+            result.warnings.append(Problem(str(path), 1, "columns", f"ignored unknown field(s): {', '.join(sorted(unknown))}"))
+    return result

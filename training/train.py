@@ -1,0 +1,47 @@
+"""``stancemap-train``: train a stance and sentiment model version from labelled files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from stancemap.gazetteer import Gazetteer
+from stancemap.trainer import default_data_files, train
+from training.common import load_or_exit, say
+
+
+def parser() -> argparse.ArgumentParser:
+    """Build the command-line parser."""
+    p = argparse.ArgumentParser(prog="stancemap-train", description=__doc__)
+    p.add_argument("--data", action="append", type=Path, metavar="FILE",
+                   help="a labelled .jsonl or .csv file (repeatable; default: the bundled corpus data/corpus/*.jsonl)")
+    p.add_argument("--out", type=Path, default=Path("models"), metavar="DIR",
+                   help="models folder: the new version goes in DIR/<version>, DIR/current points at it (default: models)")
+    p.add_argument("--gazetteer", type=Path, default=None, metavar="FILE", help="actor gazetteer (default: data/actors.toml)")
+    p.add_argument("--skip-invalid", action="store_true", help="train on the valid rows, reporting the others")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds; 0 skips cross-validation (default: 5)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--C", type=float, default=10.0, help="inverse regularisation strength (default: 10)")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON instead of a table")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command."""
+    args = parser().parse_args(argv)
+    gazetteer = Gazetteer.load(args.gazetteer)
+    files = args.data or default_data_files()
+    statements = load_or_exit(files, gazetteer, require_stance=True, skip_invalid=args.skip_invalid)
+    folder, metrics = train(statements, gazetteer, args.out, data_files=files, folds=args.folds, seed=args.seed,
+                            C=args.C, progress=say)
+    say(f"model version {folder.name} written to {folder} and made current")
+    if args.json:
+        print(json.dumps({"version": folder.name, "metrics": metrics}, indent=2))
+    else:
+        print((folder / "MODEL_CARD.md").read_text(encoding="utf-8").split("```")[1].strip("\n"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
