@@ -8,9 +8,9 @@ import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 

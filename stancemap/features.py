@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from stancemap.gazetteer import Gazetteer, find_phrase
+from stancemap.gazetteer import Gazetteer
 from stancemap.text import fold
 
 SOURCE_TOKEN, TARGET_TOKEN, ACTOR_TOKEN = "xsrcx", "xtgtx", "xactx"
@@ -16,14 +16,14 @@ MASK_MODES = ("roles", "actors", "none")
 
 # Cues after accent folding and lower-casing, French, English, German and Spanish together: the languages
 # share few cue words, and a false cue only marks a few tokens.
-NEGATION_CUES = frozenset(
-    """not no never cannot neither nor without none nothing nobody
-    ne n pas jamais aucun aucune ni sans non guere rien
-    nicht kein keine keinen keinem keiner nie niemals ohne
-    nunca jamas sin ningun ninguna ninguno tampoco""".split()
-)
+NEGATION_CUES = frozenset({
+    "not", "no", "never", "cannot", "neither", "nor", "without", "none", "nothing", "nobody",  # en
+    "ne", "n", "pas", "jamais", "aucun", "aucune", "ni", "sans", "non", "guere", "rien",  # fr
+    "nicht", "kein", "keine", "keinen", "keinem", "keiner", "nie", "niemals", "ohne",  # de
+    "nunca", "jamas", "sin", "ningun", "ninguna", "ninguno", "tampoco",  # es
+})
 # A negation's scope ends at punctuation or at a contrastive conjunction, and after a few words at most.
-_SCOPE_BREAKS = frozenset("but mais however pourtant cependant aber sondern pero sino".split())
+_SCOPE_BREAKS = frozenset(["but", "mais", "however", "pourtant", "cependant", "aber", "sondern", "pero", "sino"])
 _SCOPE_LENGTH = 5
 _TOKEN = re.compile(r"\w+n['’]t|\w+|[.,;:!?()«»\"“”]")
 _WORD = re.compile(r"\w+")

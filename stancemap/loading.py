@@ -153,5 +153,6 @@ def load_statements(
                 sentiments.setdefault(statement.group, statement)
             result.statements.append(statement)
         if unknown:
-            result.warnings.append(Problem(str(path), 1, "columns", f"ignored unknown field(s): {', '.join(sorted(unknown))}"))
+            ignored = ", ".join(sorted(unknown))
+            result.warnings.append(Problem(str(path), 1, "columns", f"ignored unknown field(s): {ignored}"))
     return result

@@ -43,7 +43,9 @@ def _text_field(row: dict[str, Any], name: str, problems: dict[str, str]) -> str
     value = row.get(name)
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    # Only an id may be written as a number; a number where text goes is a mistake worth naming.
+    allowed = (str, int) if name == "id" else (str,)
+    if isinstance(value, bool) or not isinstance(value, allowed):
         problems[name] = f"must be a string, not {type(value).__name__}"
         return None
     return str(value).strip() or None
@@ -79,8 +81,8 @@ def validate_row(
         elif text and gazetteer.lookup(value) is None and not find_phrase(value, text):
             problems[name] = f"{value!r} is neither an actor the gazetteer knows nor a phrase of the text"
     source, target = values["source"], values["target"]
-    if source and target and "source" not in problems and "target" not in problems:
-        if _actor_key(gazetteer, source) == _actor_key(gazetteer, target):
+    if (source and target and "source" not in problems and "target" not in problems
+            and _actor_key(gazetteer, source) == _actor_key(gazetteer, target)):
             problems["target"] = f"{target!r} is the same actor as the source {source!r}"
     stance = values["stance"].lower() if values["stance"] else None
     if stance is None and require_stance and "stance" not in problems:

@@ -14,11 +14,13 @@ from training.common import load_or_exit, say
 def parser() -> argparse.ArgumentParser:
     """Build the command-line parser."""
     p = argparse.ArgumentParser(prog="stancemap-train", description=__doc__)
-    p.add_argument("--data", action="append", type=Path, metavar="FILE",
-                   help="a labelled .jsonl or .csv file (repeatable; default: the bundled corpus data/corpus/*.jsonl)")
+    p.add_argument("--data", action="append", type=Path, metavar="FILE", help=(
+                   "a labelled .jsonl or .csv file (repeatable; default: the bundled corpus, data/corpus/*.jsonl)"))
     p.add_argument("--out", type=Path, default=Path("models"), metavar="DIR",
-                   help="models folder: the new version goes in DIR/<version>, DIR/current points at it (default: models)")
-    p.add_argument("--gazetteer", type=Path, default=None, metavar="FILE", help="actor gazetteer (default: data/actors.toml)")
+                   help="models folder: the new version goes in DIR/<version> and DIR/current points at it "
+                        "(default: models)")
+    p.add_argument("--gazetteer", type=Path, default=None, metavar="FILE",
+                   help="actor gazetteer (default: data/actors.toml)")
     p.add_argument("--skip-invalid", action="store_true", help="train on the valid rows, reporting the others")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds; 0 skips cross-validation (default: 5)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")

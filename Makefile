@@ -1,0 +1,43 @@
+# Stancemap: `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+MODELS ?= models
+
+.PHONY: help install test lint train evaluate model clean
+
+help: ## List the targets with what they do
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the project with its test tools (pinned by constraints.txt)
+
+test: install ## Run the test suite (code, data and model tiers) and the linter
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install ## Check the code with ruff
+	$(BIN)/ruff check .
+
+train: install ## Train a model on the bundled corpus into models/ (cross-validated; prints the table)
+	$(BIN)/stancemap-train --out $(MODELS)
+
+$(MODELS)/current:
+	$(MAKE) train
+
+model: install $(MODELS)/current ## Train the default model only if models/ has none
+
+evaluate: model ## Score the current model on DATA=file.jsonl
+	$(BIN)/stancemap-evaluate --model $(MODELS) --data $(DATA)
+
+clean: ## Remove the virtual environment, caches and trained models
+	rm -rf $(VENV) $(MODELS) .pytest_cache .ruff_cache *.egg-info

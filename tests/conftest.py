@@ -1,0 +1,83 @@
+"""Shared fixtures: the bundled gazetteer and corpus, and one model trained on the corpus per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stancemap.gazetteer import Gazetteer
+from stancemap.loading import load_statements
+from stancemap.runtime import StanceModel
+from stancemap.schema import Statement
+from stancemap.trainer import default_data_files, train
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+SMALL_GAZETTEER = """
+[RUS]
+kind = "country"
+demonyms = { fr = ["russe"], en = ["Russian"] }
+aliases.fr = ["Moscou", "Kremlin", "Poutine"]
+aliases.en = ["Moscow", "Putin"]
+
+[PRK]
+kind = "country"
+demonyms = { fr = ["nord-coréen"], en = ["North Korean"] }
+aliases.fr = ["Pyongyang"]
+
+[KOR]
+kind = "country"
+demonyms = { fr = ["sud-coréen"] }
+
+[USA]
+kind = "country"
+aliases.en = ["US", "Washington"]
+
+[UN]
+kind = "organization"
+name = "United Nations"
+aliases.fr = ["ONU", "Nations unies"]
+aliases.en = ["UN"]
+
+[COD]
+kind = "country"
+demonyms = { fr = ["congolais"] }
+
+[COG]
+kind = "country"
+demonyms = { fr = ["congolais"] }
+"""
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Gazetteer:
+    """A gazetteer of a few actors, independent of data/actors.toml."""
+    path = tmp_path / "actors.toml"
+    path.write_text(SMALL_GAZETTEER, encoding="utf-8")
+    return Gazetteer.load(path)
+
+
+@pytest.fixture(scope="session")
+def gazetteer() -> Gazetteer:
+    return Gazetteer.load()
+
+
+@pytest.fixture(scope="session")
+def corpus(gazetteer: Gazetteer) -> list[Statement]:
+    result = load_statements(default_data_files(), gazetteer)
+    assert not result.errors, "\n".join(map(str, result.errors[:20]))
+    return result.statements
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory, corpus: list[Statement], gazetteer: Gazetteer) -> Path:
+    out = tmp_path_factory.mktemp("models")
+    train(corpus, gazetteer, out, data_files=default_data_files(), folds=0)
+    return out
+
+
+@pytest.fixture(scope="session")
+def model(models_dir: Path) -> StanceModel:
+    return StanceModel.load(models_dir)

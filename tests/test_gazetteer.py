@@ -1,0 +1,90 @@
+"""Code tier: folding, tokenization, and actor resolution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stancemap.errors import DataError
+from stancemap.gazetteer import Gazetteer, inflect_demonym
+from stancemap.text import fold, tokenize
+
+
+def found(gazetteer: Gazetteer, text: str) -> list[tuple[str, str]]:
+    return [(m.actor, text[m.start : m.end]) for m in gazetteer.find_mentions(text)]
+
+
+def test_tokens_keep_spans_in_the_original_text():
+    text = "L'Ukraine et la Corée ﬁnissent"
+    tokens = tokenize(text)
+    assert [t.key for t in tokens] == ["l", "ukraine", "et", "la", "coree", "finissent"]
+    assert [text[t.start : t.end] for t in tokens][-1] == "ﬁnissent"
+    assert fold("Côte d’Ivoire") == "Cote d’Ivoire"
+
+
+def test_cldr_names_in_every_language(small: Gazetteer):
+    for name in ("Corée du Nord", "North Korea", "Nordkorea", "Corea del Norte"):
+        assert small.lookup(name) == "PRK", name
+
+
+def test_longest_match_and_overlapping_names(small: Gazetteer):
+    text = "La Corée du Nord a tiré vers la Corée du Sud."
+    assert found(small, text) == [("PRK", "Corée du Nord"), ("KOR", "Corée du Sud")]
+
+
+def test_case_and_accents_folded_on_word_boundaries(small: Gazetteer):
+    assert found(small, "COREE DU NORD et le kremlin") == [("PRK", "COREE DU NORD"), ("RUS", "kremlin")]
+    assert found(small, "Les Russesques et Moscoutaires") == []
+
+
+def test_french_elision_and_articles(small: Gazetteer):
+    text = "l'ONU condamne d'abord la Russie, puis l’Organisation des Nations unies"
+    assert [a for a, _ in found(small, text)] == ["UN", "RUS", "UN"]
+    assert small.lookup("la Corée du Nord") == "PRK"
+    assert small.lookup("l'ONU") == "UN"
+
+
+def test_short_acronyms_match_only_in_capitals(small: Gazetteer):
+    assert found(small, "The US told us that un accord was near, the UN said") == [("USA", "US"), ("UN", "UN")]
+
+
+def test_demonyms_inflected(small: Gazetteer):
+    text = "les troupes nord-coréennes et les diplomates russes, une Russian delegation and two Russians"
+    assert [a for a, _ in found(small, text)] == ["PRK", "RUS", "RUS", "RUS"]
+    assert inflect_demonym("américain", "fr") >= {"américaine", "américains", "américaines"}
+    assert inflect_demonym("ruso", "es") == {"ruso", "rusa", "rusos", "rusas"}
+    assert "russische" in inflect_demonym("russisch", "de")
+
+
+def test_ambiguous_forms_are_not_matched(small: Gazetteer):
+    assert "congolais" in small.ambiguous
+    assert found(small, "les soldats congolais") == []
+
+
+def test_resolve_known_unknown_and_absent(small: Gazetteer):
+    text = "Poutine a reçu le dirigeant nord-coréen au Kremlin, selon Wagner."
+    russia = small.resolve("Russia", text)
+    assert (russia.actor, russia.known, russia.found) == ("RUS", True, True)
+    assert [text[s:e] for s, e in russia.mentions] == ["Poutine", "Kremlin"]
+    wagner = small.resolve("Wagner", text)
+    start = text.index("Wagner")
+    assert (wagner.known, wagner.found, wagner.mentions) == (False, True, [(start, start + 6)])
+    absent = small.resolve("Ukraine", text)
+    assert (absent.actor, absent.known, absent.found) == ("Ukraine", False, False)
+    assert small.resolve("rus", text).actor == "RUS"
+
+
+def test_search(small: Gazetteer):
+    assert [a.id for a in small.search("kreml")] == ["RUS"]
+    assert len(small.search("")) == len(small)
+
+
+def test_bad_kind_and_unknown_country_code(tmp_path: Path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[XYZ]\nkind = "country"\n', encoding="utf-8")
+    with pytest.raises(DataError, match="alpha-3"):
+        Gazetteer.load(path)
+    path.write_text('[ABC]\nkind = "planet"\nname = "x"\n', encoding="utf-8")
+    with pytest.raises(DataError, match="kind must be"):
+        Gazetteer.load(path)
