@@ -6,8 +6,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 MODELS ?= models
+PORT ?= 8000
+HOST ?= 127.0.0.1
 
-.PHONY: help install test lint train evaluate model clean
+.PHONY: help install run test lint train evaluate model clean
 
 help: ## List the targets with what they do
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,6 +22,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	@touch $@
 
 install: $(VENV)/.installed ## Create .venv and install the project with its test tools (pinned by constraints.txt)
+
+run: model ## Serve the default model with gunicorn on $(HOST):$(PORT) (make run PORT=8123)
+	STANCEMAP_MODEL_DIR=$(MODELS) $(BIN)/stancemap-serve --host $(HOST) --port $(PORT)
 
 test: install ## Run the test suite (code, data and model tiers) and the linter
 	$(BIN)/ruff check .

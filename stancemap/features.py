@@ -123,22 +123,20 @@ def dyad_context(masked: str) -> list[str]:
     sources = [i for i, w in enumerate(words) if w == SOURCE_TOKEN]
     targets = [i for i, w in enumerate(words) if w == TARGET_TOKEN]
     if not sources or not targets:
-        return ["order=" + ("s" if sources else "t" if targets else "none")]
+        return ["only " + (SOURCE_TOKEN if sources else TARGET_TOKEN if targets else "other actors")]
     s, t = min(((s, t) for s in sources for t in targets), key=lambda pair: abs(pair[0] - pair[1]))
-    direction = "st" if s < t else "ts"
+    order = f"{SOURCE_TOKEN} before {TARGET_TOKEN}" if s < t else f"{TARGET_TOKEN} before {SOURCE_TOKEN}"
     gap = abs(s - t) - 1
     bucket = "0" if gap == 0 else "1-3" if gap <= 3 else "4-8" if gap <= 8 else "9+"
-    features = [f"order={direction}", f"gap={bucket}", f"order={direction}|gap={bucket}"]
+    features = [order, f"{bucket} words between", f"{order}, {bucket} words between"]
     between = words[min(s, t) + 1 : max(s, t)]
     if len(between) <= _BETWEEN_LIMIT:
-        features += [f"{direction}_between={w}" for w in between if w not in PLACEHOLDERS]
-    for role, positions in (("s", sources), ("t", targets)):
+        features += [f"between {order}: {w}" for w in between if w not in PLACEHOLDERS]
+    for role, positions in ((SOURCE_TOKEN, sources), (TARGET_TOKEN, targets)):
         for i in positions:
             for offset in range(1, _CONTEXT_WINDOW + 1):
                 if i + offset < len(words):
-                    features.append(f"{role}+{offset}={words[i + offset]}")
-                    features.append(f"{role}+={words[i + offset]}")
+                    features += [f"{role} +{offset}: {words[i + offset]}", f"after {role}: {words[i + offset]}"]
                 if i - offset >= 0:
-                    features.append(f"{role}-{offset}={words[i - offset]}")
-                    features.append(f"{role}-={words[i - offset]}")
+                    features += [f"{role} -{offset}: {words[i - offset]}", f"before {role}: {words[i - offset]}"]
     return features

@@ -13,11 +13,11 @@ from babel import Locale
 from babel.core import get_global
 
 from stancemap.errors import DataError
+from stancemap.paths import data_dir
 from stancemap.text import fold, token_keys, tokenize
 
 LANGUAGES = ("en", "fr", "de", "es")
 KINDS = ("country", "organization", "group")
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "actors.toml"
 
 
 def inflect_demonym(base: str, lang: str) -> set[str]:
@@ -51,6 +51,19 @@ def inflect_demonym(base: str, lang: str) -> set[str]:
             stem = fold(base)
             forms |= {stem + "a", stem + "es", stem + "as"}
     return forms
+
+
+# Words that may stand around an actor's form in a source or target name without changing who it is:
+# articles, the English possessive, and the parts of a state that speak for it.
+STATE_WORDS = frozenset(token_keys(" ".join((
+    "the a an s of le la les l de du des d der die das den dem el los las del",
+    "government president prime minister ministry foreign affairs secretary state army armed forces troops",
+    "military navy officials official authorities diplomats diplomacy leader leaders leadership regime",
+    "administration delegation envoy ambassador embassy chancellor spokesperson spokesman spokeswoman",
+    "gouvernement president presidente premier ministre ministere affaires etrangeres armee forces troupes",
+    "autorites diplomates diplomatie dirigeant dirigeants regime delegation emissaire ambassadeur ambassade",
+    "chancelier chanceliere porte parole chef etat executif",
+))))
 
 
 def _is_acronym(form: str) -> bool:
@@ -128,8 +141,8 @@ class Gazetteer:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Gazetteer:
-        """Read a gazetteer file, adding CLDR's country names in every supported language."""
-        path = Path(path or DEFAULT_PATH)
+        """Read a gazetteer file (default: ``data/actors.toml``), adding CLDR's country names in every language."""
+        path = Path(path or data_dir() / "actors.toml")
         try:
             data = path.read_bytes()
             raw = tomllib.loads(data.decode("utf-8"))
@@ -193,12 +206,21 @@ class Gazetteer:
         return mentions
 
     def lookup(self, name: str) -> str | None:
-        """Return the id of the actor ``name`` denotes (an id, a name, an alias, "la Corée du Nord"), if any."""
+        """Return the id of the actor ``name`` denotes, if any.
+
+        ``name`` may be an id ("RUS"), any form ("Kremlin", "la Corée du Nord", "Russia's") or one actor's form
+        with words that name a part of the state ("le président russe", "Japanese officials"). A name with other
+        words ("the Mexican cartels", "Brazil's Supreme Court") is not the country and resolves to nothing.
+        """
         stripped = name.strip()
         if stripped.upper() in self.actors:
             return stripped.upper()
-        ids = {m.actor for m in self.find_mentions(stripped)}
-        return ids.pop() if len(ids) == 1 else None
+        mentions = self.find_mentions(stripped)
+        if len({m.actor for m in mentions}) != 1:
+            return None
+        covered = [(m.start, m.end) for m in mentions]
+        rest = {t.key for t in tokenize(stripped) if not any(s <= t.start < e for s, e in covered)}
+        return mentions[0].actor if rest <= STATE_WORDS else None
 
     def resolve(self, name: str, text: str, mentions: list[Mention] | None = None) -> Resolution:
         """Resolve a source or target string against one text.

@@ -14,8 +14,10 @@ from stancemap.artifacts import METRICS, load_verified
 from stancemap.errors import ModelError
 from stancemap.features import ACTOR_TOKEN, SOURCE_TOKEN, TARGET_TOKEN
 from stancemap.gazetteer import Gazetteer, Resolution
+from stancemap.schema import SENTIMENTS, STANCES
 
 EVIDENCE_SIZE = 5
+_LABEL_ORDER = {label: rank for rank, label in enumerate((*STANCES, *SENTIMENTS))}
 _READABLE = {SOURCE_TOKEN: "SOURCE", TARGET_TOKEN: "TARGET", ACTOR_TOKEN: "ACTOR"}
 
 
@@ -26,6 +28,8 @@ class _Head:
         self.features = pipeline[:-1]
         self.classifier = pipeline[-1]
         self.labels = [str(label) for label in self.classifier.classes_]
+        # Scores are listed in the contract's order (support, oppose, neutral), not scikit-learn's sorted one.
+        self.order = sorted(range(len(self.labels)), key=lambda i: _LABEL_ORDER.get(self.labels[i], len(_LABEL_ORDER)))
         coef = np.asarray(self.classifier.coef_)
         # How much each feature pushes toward each label, relative to the others (binary models have one row).
         self.push = np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef - coef.mean(axis=0)
@@ -38,7 +42,7 @@ class _Head:
         for row, scores in enumerate(probabilities):
             best = int(np.argmax(scores))
             results.append({"label": self.labels[best],
-                            "scores": {label: float(p) for label, p in zip(self.labels, scores, strict=True)}})
+                            "scores": {self.labels[i]: float(scores[i]) for i in self.order}})
             start, end = matrix.indptr[row], matrix.indptr[row + 1]
             columns = matrix.indices[start:end]
             pushes = matrix.data[start:end] * self.push[best, columns]

@@ -11,16 +11,14 @@ from stancemap import __version__
 from stancemap.artifacts import sha256_file, write_version
 from stancemap.evaluation import cross_validate, format_report, sentiment_rows
 from stancemap.gazetteer import Gazetteer
+from stancemap.paths import data_dir
 from stancemap.pipelines import sentiment_pipeline, stance_pipeline
 from stancemap.schema import SENTIMENTS, STANCES, Statement
-
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-DEFAULT_CORPUS = DATA_DIR / "corpus"
 
 
 def default_data_files() -> list[Path]:
     """Return the bundled corpus files."""
-    return sorted(DEFAULT_CORPUS.glob("*.jsonl"))
+    return sorted((data_dir() / "corpus").glob("*.jsonl"))
 
 
 def summarize(statements: Sequence[Statement], gazetteer: Gazetteer) -> dict[str, Any]:
@@ -128,5 +126,5 @@ def train(
 def _display(path: Path | str) -> str:
     # Paths inside the repository are written relative to it, so no machine path ends up in a manifest.
     path = Path(path).resolve()
-    root = DATA_DIR.parent
+    root = data_dir().resolve().parent
     return str(path.relative_to(root)) if path.is_relative_to(root) else path.name

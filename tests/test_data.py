@@ -39,7 +39,8 @@ def test_every_label_well_represented(corpus):
 def test_sources_and_targets_found_in_their_text_and_nearly_all_known(corpus, gazetteer):
     # The contract allows a surface form the gazetteer does not know ("the Mexican cartels"); our corpus keeps
     # them rare, so that the gazetteer, not the wording, decides who is who.
-    resolutions = [(s, role, gazetteer.resolve(getattr(s, role), s.text)) for s in corpus for role in ("source", "target")]
+    resolutions = [(s, role, gazetteer.resolve(getattr(s, role), s.text))
+                   for s in corpus for role in ("source", "target")]
     missing = [f"{s.origin}: {role} {getattr(s, role)!r}" for s, role, r in resolutions if not r.found]
     assert not missing, "\n".join(missing[:30])
     known = sum(r.known for _, _, r in resolutions) / len(resolutions)
@@ -90,9 +91,9 @@ def test_gazetteer_size_and_languages(gazetteer):
 def test_no_hand_written_alias_is_ambiguous(gazetteer):
     import tomllib
 
-    from stancemap.gazetteer import DEFAULT_PATH
+    from stancemap.paths import data_dir
 
-    raw = tomllib.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+    raw = tomllib.loads((data_dir() / "actors.toml").read_text(encoding="utf-8"))
     written = {" ".join(token_keys(a)) for entry in raw.values() for forms in entry.get("aliases", {}).values()
                for a in forms}
     assert not written & set(gazetteer.ambiguous), sorted(written & set(gazetteer.ambiguous))

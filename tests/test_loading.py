@@ -68,8 +68,10 @@ def test_csv_with_bom_crlf_quotes_and_ragged_rows(tmp_path, gazetteer):
         "=cmd|' /C calc'!A0,Paris,Rabat,support,\r\n".encode()
     )
     result = load_statements([path], gazetteer)
-    assert [s.text[:5] for s in result.statements] == ["Paris", "Une p"]
-    assert [(e.line, e.field) for e in result.errors] == [(5, "row"), (6, "source"), (6, "target")]
+    assert [s.text[:5] for s in result.statements] == ["Paris", "Une p", "=cmd|"]
+    assert result.statements[1].text == "Une phrase\r\nsur deux lignes où Tokyo critique Séoul."
+    assert result.statements[2].text == "=cmd|' /C calc'!A0"  # loaded exactly: escaping is the reader's job
+    assert [(e.line, e.field) for e in result.errors] == [(5, "row")]
 
 
 def test_csv_without_required_columns(tmp_path, gazetteer):
