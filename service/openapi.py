@@ -67,6 +67,46 @@ SCHEMAS: dict[str, Any] = {
     "BatchResponse": {"type": "object", "required": ["results", "model_version"],
                       "properties": {"results": {"type": "array", "items": _ref("Prediction")},
                                      "model_version": {"type": "string"}}},
+    "Article": {
+        "type": "object", "required": ["text"],
+        "properties": {
+            "text": {"type": "string", "minLength": 1, "description": "The article, up to MAX_ARTICLE_CHARS"},
+            "lang": {"enum": ["en", "fr", "de", "es"], "description": "Guessed from the text when absent"},
+            "min_confidence": {"type": "number", "minimum": 0, "maximum": 1, "default": 0},
+            "include_neutral": {"type": "boolean", "default": False},
+        },
+    },
+    "Analysis": {
+        "type": "object", "required": ["lang", "sentences", "dyads", "graph", "model_version"],
+        "properties": {
+            "lang": {"type": "string"},
+            "sentences": {"type": "array", "items": {
+                "type": "object", "required": ["index", "start", "end", "actors"],
+                "properties": {"index": {"type": "integer"}, "start": {"type": "integer"},
+                               "end": {"type": "integer"}, "actors": {"type": "array", "items": {"type": "string"}}}}},
+            "dyads": {"type": "array", "items": {
+                "type": "object",
+                "required": ["sentence", "source", "target", "stance", "sentiment", "evidence", "kept"],
+                "properties": {"sentence": {"type": "integer"}, "source": {"type": "string"},
+                               "target": {"type": "string"}, "stance": _ref("Label"),
+                               "sentiment": {"oneOf": [_ref("Label"), {"type": "null"}]},
+                               "evidence": {"type": "array", "items": _ref("Evidence")},
+                               "kept": {"type": "boolean", "description": "false: below min_confidence"}}}},
+            "graph": {"type": "object", "required": ["nodes", "edges"], "properties": {
+                "nodes": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "name", "kind", "mentions", "count"],
+                    "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"},
+                                   "mentions": {"type": "array", "items": {"type": "string"}},
+                                   "count": {"type": "integer"}}}},
+                "edges": {"type": "array", "items": {
+                    "type": "object", "required": ["source", "target", "stance", "weight", "count", "sentences"],
+                    "properties": {"source": {"type": "string"}, "target": {"type": "string"},
+                                   "stance": {"enum": ["support", "oppose", "neutral"]},
+                                   "weight": {"type": "number"}, "count": {"type": "integer"},
+                                   "sentences": {"type": "array", "items": {"type": "integer"}}}}}}},
+            "model_version": {"type": "string"},
+        },
+    },
     "ModelInfo": {
         "type": "object",
         "required": ["version", "created_at", "labels", "training_data", "metrics", "refused"],
@@ -106,6 +146,13 @@ PATHS: dict[str, Any] = {
         "responses": {"200": _json({"oneOf": [_ref("StanceResponse"), _ref("BatchResponse")]},
                                    "One prediction, or `results` in input order"), **_ERRORS},
     }},
+    "/v1/analyze": {"post": {
+        "summary": "An article's sentences, every ordered actor pair per sentence, and the stance graph",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Article")}}},
+        "responses": {"200": _json(_ref("Analysis"), "Sentences, dyads and graph"), **_ERRORS},
+    }},
+    "/": {"get": {"summary": "The web page that draws an article's stance graph", "responses": {"200": {
+        "description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
     "/v1/model": {"get": {"summary": "The model being served", "responses": {
         "200": _json(_ref("ModelInfo"), "Version, labels, training data, cross-validated metrics"),
         "503": _ERRORS["503"]}}},

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Request
 
+from stancemap.article import SPLITTER_LANGUAGES
 from stancemap.errors import DataError
 
 Dyad = tuple[str, str, str]
@@ -82,3 +83,26 @@ def parse_stance_request(body: dict[str, Any], limits: dict[str, int]) -> tuple[
         raise DataError(f"{len(bad)} of {len(items)} items are invalid (indices {', '.join(map(str, bad))}); "
                         "nothing was predicted", errors)
     return [d for d in dyads if d is not None], True
+
+
+def parse_analyze_request(body: dict[str, Any], max_chars: int) -> dict[str, Any]:
+    """Return the keyword arguments of :func:`stancemap.article.analyze` a ``/v1/analyze`` body asks for."""
+    errors: list[dict[str, Any]] = []
+    text = _string(body.get("text"), "text", max_chars, errors)
+    options: dict[str, Any] = {}
+    lang = body.get("lang")
+    if lang is not None:
+        if lang not in SPLITTER_LANGUAGES:
+            errors.append({"field": "lang", "message": f"must be one of {', '.join(SPLITTER_LANGUAGES)}"})
+        options["lang"] = lang
+    confidence = body.get("min_confidence", 0.0)
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 <= confidence <= 1:
+        errors.append({"field": "min_confidence", "message": "must be a number from 0 to 1"})
+    options["min_confidence"] = confidence
+    neutral = body.get("include_neutral", False)
+    if not isinstance(neutral, bool):
+        errors.append({"field": "include_neutral", "message": "must be true or false"})
+    options["include_neutral"] = neutral
+    if errors:
+        raise DataError("the article request is invalid", errors)
+    return {"text": text, **options}

@@ -8,7 +8,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from service.metrics import BATCH_ITEMS, PREDICTIONS
 from service.model_store import model_store
-from service.parsing import Dyad, json_body, parse_stance_request
+from service.parsing import Dyad, json_body, parse_analyze_request, parse_stance_request
+from stancemap.article import analyze as analyze_article
 
 bp = Blueprint("predict", __name__, url_prefix="/v1")
 
@@ -24,12 +25,17 @@ def predict(dyads: list[Dyad]) -> tuple[list[dict[str, Any]], str]:
     model = model_store().get()
     g.model_version = model.version
     results = model.predict(dyads)
-    BATCH_ITEMS.observe(len(dyads))
+    record(results)
+    return results, model.version
+
+
+def record(results: list[dict[str, Any]]) -> None:
+    """Count one prediction request: its items and their labels."""
+    BATCH_ITEMS.observe(len(results))
     for result in results:
         PREDICTIONS.labels(task="stance", label=result["stance"]["label"]).inc()
         if result["sentiment"]:
             PREDICTIONS.labels(task="sentiment", label=result["sentiment"]["label"]).inc()
-    return results, model.version
 
 
 @bp.post("/stance")
@@ -39,3 +45,14 @@ def stance() -> Response:
     results, version = predict(dyads)
     body = {"results": results, "model_version": version} if batch else {**results[0], "model_version": version}
     return jsonify(body)
+
+
+@bp.post("/analyze")
+def analyze() -> Response:
+    """Turn an article into sentences, scored dyads and a stance graph."""
+    options = parse_analyze_request(json_body(request), current_app.config["MAX_ARTICLE_CHARS"])
+    model = model_store().get()
+    g.model_version = model.version
+    result = analyze_article(model=model, **options)
+    record(result["dyads"])
+    return jsonify(result)

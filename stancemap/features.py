@@ -28,6 +28,14 @@ _SCOPE_LENGTH = 5
 _TOKEN = re.compile(r"\w+n['’]t|\w+|[.,;:!?()«»\"“”]")
 _WORD = re.compile(r"\w+")
 _CONTEXT_WINDOW = 3
+# Articles, prepositions, pronouns and auxiliaries: kept in the positional features ("xsrcx +1: by" tells a
+# passive), left out of the bags of words between and around the actors, where they only add noise.
+_FUNCTION_WORDS = frozenset("""
+    a an the of to in on at by for from with and or as is are was were be been has have had will would that which
+    who its their his her it this these those there than then also into over about after before
+    le la les l un une des de du d au aux en et ou est sont ete etre ont avait avaient sera qui que qu dont
+    ce cette ces son sa ses leur leurs il elle ils elles se s sur dans par pour avec lors apres avant
+    """.split())
 _BETWEEN_LIMIT = 10
 
 
@@ -131,12 +139,14 @@ def dyad_context(masked: str) -> list[str]:
     features = [order, f"{bucket} words between", f"{order}, {bucket} words between"]
     between = words[min(s, t) + 1 : max(s, t)]
     if len(between) <= _BETWEEN_LIMIT:
-        features += [f"between {order}: {w}" for w in between if w not in PLACEHOLDERS]
+        features += [f"between {order}: {w}" for w in between if w not in PLACEHOLDERS and w not in _FUNCTION_WORDS]
     for role, positions in ((SOURCE_TOKEN, sources), (TARGET_TOKEN, targets)):
         for i in positions:
             for offset in range(1, _CONTEXT_WINDOW + 1):
-                if i + offset < len(words):
-                    features += [f"{role} +{offset}: {words[i + offset]}", f"after {role}: {words[i + offset]}"]
-                if i - offset >= 0:
-                    features += [f"{role} -{offset}: {words[i - offset]}", f"before {role}: {words[i - offset]}"]
+                for position, side, sign in ((i + offset, "after", "+"), (i - offset, "before", "-")):
+                    if 0 <= position < len(words):
+                        word = words[position]
+                        features.append(f"{role} {sign}{offset}: {word}")
+                        if word not in _FUNCTION_WORDS:
+                            features.append(f"{side} {role}: {word}")
     return features
