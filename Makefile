@@ -9,7 +9,7 @@ MODELS ?= models
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: help install run test lint train evaluate model clean
+.PHONY: help install browser run test lint train evaluate model clean
 
 help: ## List the targets with what they do
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,7 +26,13 @@ install: $(VENV)/.installed ## Create .venv and install the project with its tes
 run: model ## Serve the default model with gunicorn on $(HOST):$(PORT) (make run PORT=8123)
 	STANCEMAP_MODEL_DIR=$(MODELS) $(BIN)/stancemap-serve --host $(HOST) --port $(PORT)
 
-test: install ## Run the test suite (code, data and model tiers) and the linter
+browser: ## Install Debian's Chromium for the browser test, if missing (needs root and apt-get)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else echo "The browser test needs Chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+test: install browser ## Run the linter and the test suite (code, data, model, service, browser tiers)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
