@@ -18,6 +18,9 @@ from stancemap.text import fold, token_keys, tokenize
 
 LANGUAGES = ("en", "fr", "de", "es")
 KINDS = ("country", "organization", "group")
+# The source of a statement whose stance is the writer's own (NewsMTSC's sentiment toward a target): it has no
+# mention in the text and is never masked.
+WRITER = "(writer)"
 
 
 def inflect_demonym(base: str, lang: str) -> set[str]:
@@ -123,6 +126,7 @@ class Gazetteer:
         self.actors = {actor.id: actor for actor in actors}
         self.sha256 = sha256
         claims: dict[tuple[tuple[str, ...], tuple[str, ...] | None], set[str]] = defaultdict(set)
+        lowercase: set[tuple[str, ...]] = set()
         for actor in actors:
             for forms in actor.forms.values():
                 for form in forms:
@@ -130,12 +134,16 @@ class Gazetteer:
                     if keys:
                         exact = tuple(t.text for t in tokenize(form)) if _is_acronym(form) else None
                         claims[(keys, exact)].add(actor.id)
+                        if not form[:1].isupper():
+                            lowercase.add(keys)
         # A form two actors claim ("congolais", "Dominican") cannot tell them apart: it is not matched at all.
         self.ambiguous = {" ".join(k): sorted(ids) for (k, _), ids in claims.items() if len(ids) > 1}
-        self._index: dict[tuple[str, ...], list[tuple[str, tuple[str, ...] | None]]] = defaultdict(list)
+        # A form only ever written with a capital is a proper name: in running text it needs a capitalised word
+        # ("îles Salomon" has one), so German "Island" (Iceland) does not find the English word "island".
+        self._index: dict[tuple[str, ...], list[tuple[str, tuple[str, ...] | None, bool]]] = defaultdict(list)
         for (keys, exact), ids in claims.items():
             if len(ids) == 1:
-                self._index[keys].append((next(iter(ids)), exact))
+                self._index[keys].append((next(iter(ids)), exact, keys not in lowercase))
         self._index = dict(self._index)
         self._longest = max((len(k) for k in self._index), default=0)
 
@@ -183,8 +191,12 @@ class Gazetteer:
     def __contains__(self, actor_id: object) -> bool:
         return actor_id in self.actors
 
-    def find_mentions(self, text: str) -> list[Mention]:
-        """Find every actor mention in ``text``, longest form first, left to right, without overlaps."""
+    def find_mentions(self, text: str, *, any_case: bool = False) -> list[Mention]:
+        """Find every actor mention in ``text``, longest form first, left to right, without overlaps.
+
+        Case and accents are folded, except that a proper name needs a capitalised word in running text and a
+        short acronym must be in capitals; ``any_case`` lifts the first rule (for names typed by a user).
+        """
         tokens = tokenize(text)
         keys = [t.key for t in tokens]
         mentions = []
@@ -192,8 +204,10 @@ class Gazetteer:
         while i < len(tokens):
             match = None
             for n in range(min(self._longest, len(tokens) - i), 0, -1):
-                for actor_id, exact in self._index.get(tuple(keys[i : i + n]), ()):
-                    if exact is None or exact == tuple(t.text for t in tokens[i : i + n]):
+                for actor_id, exact, proper in self._index.get(tuple(keys[i : i + n]), ()):
+                    if exact is not None and exact != tuple(t.text for t in tokens[i : i + n]):
+                        continue
+                    if any_case or not proper or any(t.text[:1].isupper() for t in tokens[i : i + n]):
                         match = Mention(actor_id, tokens[i].start, tokens[i + n - 1].end), n
                         break
                 if match:
@@ -215,7 +229,7 @@ class Gazetteer:
         stripped = name.strip()
         if stripped.upper() in self.actors:
             return stripped.upper()
-        mentions = self.find_mentions(stripped)
+        mentions = self.find_mentions(stripped, any_case=True)
         if len({m.actor for m in mentions}) != 1:
             return None
         covered = [(m.start, m.end) for m in mentions]
@@ -228,6 +242,8 @@ class Gazetteer:
         A name the gazetteer knows resolves to its actor and every mention of that actor in the text; any other
         name stands for itself and is found wherever its words occur in the text.
         """
+        if name == WRITER:
+            return Resolution(WRITER, False, [])
         actor_id = self.lookup(name)
         if actor_id is not None:
             found = self.find_mentions(text) if mentions is None else mentions

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from stancemap.errors import DataError
+from stancemap.formats import ABSENT_ACTORS_ALLOWED, READERS
 from stancemap.gazetteer import Gazetteer
 from stancemap.schema import FIELDS, Statement, validate_row
 
-FORMATS = ("jsonl", "csv")
+FORMATS = ("jsonl", "csv", *READERS)
 _EXTRA = "\0extra"
 
 
@@ -92,9 +93,20 @@ def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, Any, str | None]]:
             yield number, row, None
 
 
-def read_rows(path: str | Path) -> Iterator[tuple[int, Any, str | None]]:
-    """Yield ``(line, row, error)`` for each record of a JSONL or CSV file, chosen by its extension."""
+def read_rows(
+    path: str | Path, fmt: str | None = None, split: str | None = None
+) -> Iterator[tuple[int, Any, str | None]]:
+    """Yield ``(line, row, error)`` for each record of a file.
+
+    ``fmt`` names a benchmark format (``park2021``, ``newsmtsc``, ``seesaw``, whose ``split`` selects train, valid
+    or test); without it, JSONL or CSV is chosen by the file's extension.
+    """
     path = Path(path)
+    if fmt in READERS:
+        if not path.exists():
+            raise DataError(f"{path}: no such file or folder")
+        yield from (READERS[fmt](path, split) if fmt == "seesaw" else READERS[fmt](path))
+        return
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in ("jsonl", "ndjson", "json", "csv"):
         raise DataError(f"{path}: unknown file type {path.suffix!r}: use .jsonl or .csv")
@@ -107,7 +119,12 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, Any, str | None]]:
 
 
 def load_statements(
-    paths: Iterable[str | Path], gazetteer: Gazetteer, *, require_stance: bool = True
+    paths: Iterable[str | Path],
+    gazetteer: Gazetteer,
+    *,
+    require_stance: bool = True,
+    fmt: str | None = None,
+    split: str | None = None,
 ) -> LoadResult:
     """Load and check statements from files, collecting every problem rather than stopping at the first.
 
@@ -119,14 +136,15 @@ def load_statements(
     sentiments: dict[str, Statement] = {}
     for path in paths:
         unknown: set[str] = set()
-        for line, row, error in read_rows(path):
+        for line, row, error in read_rows(path, fmt, split):
             where = f"{path}:{line}"
             if error:
                 result.errors.append(Problem(str(path), line, "row", error))
                 continue
             if isinstance(row, dict):
                 unknown |= set(row) - set(FIELDS)
-            statement, problems = validate_row(row, gazetteer, require_stance=require_stance)
+            statement, problems = validate_row(row, gazetteer, require_stance=require_stance,
+                                               allow_absent=fmt in ABSENT_ACTORS_ALLOWED)
             for name, message in problems.items():
                 result.errors.append(Problem(str(path), line, name, message))
             if statement is None:

@@ -34,8 +34,14 @@ def test_longest_match_and_overlapping_names(small: Gazetteer):
 
 
 def test_case_and_accents_folded_on_word_boundaries(small: Gazetteer):
-    assert found(small, "COREE DU NORD et le kremlin") == [("PRK", "COREE DU NORD"), ("RUS", "kremlin")]
+    assert found(small, "COREE DU NORD et le Kremlin") == [("PRK", "COREE DU NORD"), ("RUS", "Kremlin")]
     assert found(small, "Les Russesques et Moscoutaires") == []
+
+
+def test_proper_names_need_a_capital_in_running_text(small: Gazetteer):
+    # "Kremlin" is only ever written with a capital; "russe" is an adjective, matched in any case.
+    assert found(small, "le kremlin et les diplomates RUSSES") == [("RUS", "RUSSES")]
+    assert small.lookup("kremlin") == "RUS"  # a name typed as a source or target matches in any case
 
 
 def test_french_elision_and_articles(small: Gazetteer):

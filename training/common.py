@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections import Counter
 from pathlib import Path
 
 from stancemap.errors import StancemapError
 from stancemap.gazetteer import Gazetteer
-from stancemap.loading import load_statements
+from stancemap.loading import FORMATS, load_statements
 from stancemap.schema import Statement
 
 
@@ -17,15 +18,41 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options that say how to read the data files."""
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="read --data as this format (default: .jsonl or .csv by extension); park2021, newsmtsc "
+                             "and seesaw read the public datasets where they lie")
+    parser.add_argument("--split", choices=("train", "valid", "test"), default=None,
+                        help="with --format seesaw: the split to read (default: all)")
+    parser.add_argument("--skip-invalid", action="store_true", help="use the valid rows, reporting the others")
+
+
+def load_gazetteer(path: str | None) -> Gazetteer:
+    """Load the gazetteer a CLI names: a file, the bundled one (default), or ``none`` (no known actors).
+
+    With ``none`` sources and targets are matched as phrases of the text only: right for datasets whose entities
+    are people the gazetteer would fold into their country ("Trump" and "the United States").
+    """
+    if path == "none":
+        return Gazetteer([])
+    try:
+        return Gazetteer.load(path)
+    except StancemapError as exc:
+        say(f"error: {exc.message}")
+        raise SystemExit(2) from exc
+
+
 def load_or_exit(
-    paths: list[Path], gazetteer: Gazetteer, *, require_stance: bool, skip_invalid: bool
+    paths: list[Path], gazetteer: Gazetteer, *, require_stance: bool, skip_invalid: bool,
+    fmt: str | None = None, split: str | None = None,
 ) -> list[Statement]:
     """Load statements, print every problem with file, line and field, and exit 2 on errors.
 
     With ``skip_invalid`` the valid rows are kept and the refused ones counted by reason.
     """
     try:
-        result = load_statements(paths, gazetteer, require_stance=require_stance)
+        result = load_statements(paths, gazetteer, require_stance=require_stance, fmt=fmt, split=split)
     except StancemapError as exc:
         say(f"error: {exc.message}")
         raise SystemExit(2) from exc

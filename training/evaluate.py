@@ -10,7 +10,7 @@ from stancemap.errors import StancemapError
 from stancemap.evaluation import format_report, score_by_language, sentiment_rows
 from stancemap.runtime import StanceModel
 from stancemap.schema import SENTIMENTS, STANCES
-from training.common import load_or_exit, say
+from training.common import add_data_options, load_or_exit, say
 
 
 def parser() -> argparse.ArgumentParser:
@@ -20,7 +20,7 @@ def parser() -> argparse.ArgumentParser:
                    help="a labelled .jsonl or .csv file (repeatable)")
     p.add_argument("--model", type=Path, default=Path("models"), metavar="DIR",
                    help="a models folder (its current version is used) or one version folder (default: models)")
-    p.add_argument("--skip-invalid", action="store_true", help="score the valid rows, reporting the others")
+    add_data_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     return p
 
@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     except StancemapError as exc:
         say(f"error: {exc.message}")
         return 2
-    statements = load_or_exit(args.data, model.gazetteer, require_stance=True, skip_invalid=args.skip_invalid)
+    statements = load_or_exit(args.data, model.gazetteer, require_stance=True, skip_invalid=args.skip_invalid,
+                              fmt=args.format, split=args.split)
     predictions = model.predict([s.dyad for s in statements])
     report = {
         "n": len(statements),

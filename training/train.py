@@ -6,9 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from stancemap.gazetteer import Gazetteer
 from stancemap.trainer import default_data_files, train
-from training.common import load_or_exit, say
+from training.common import add_data_options, load_gazetteer, load_or_exit, say
 
 
 def parser() -> argparse.ArgumentParser:
@@ -19,9 +18,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("models"), metavar="DIR",
                    help="models folder: the new version goes in DIR/<version> and DIR/current points at it "
                         "(default: models)")
-    p.add_argument("--gazetteer", type=Path, default=None, metavar="FILE",
-                   help="actor gazetteer (default: data/actors.toml)")
-    p.add_argument("--skip-invalid", action="store_true", help="train on the valid rows, reporting the others")
+    p.add_argument("--gazetteer", default=None, metavar="FILE",
+                   help="actor gazetteer (default: data/actors.toml); 'none' matches actors as phrases only")
+    add_data_options(p)
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds; 0 skips cross-validation (default: 5)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--C", type=float, default=10.0, help="inverse regularisation strength (default: 10)")
@@ -32,9 +31,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command."""
     args = parser().parse_args(argv)
-    gazetteer = Gazetteer.load(args.gazetteer)
+    gazetteer = load_gazetteer(args.gazetteer)
     files = args.data or default_data_files()
-    statements = load_or_exit(files, gazetteer, require_stance=True, skip_invalid=args.skip_invalid)
+    statements = load_or_exit(files, gazetteer, require_stance=True, skip_invalid=args.skip_invalid,
+                              fmt=args.format, split=args.split)
     folder, metrics = train(statements, gazetteer, args.out, data_files=files, folds=args.folds, seed=args.seed,
                             C=args.C, progress=say)
     say(f"model version {folder.name} written to {folder} and made current")

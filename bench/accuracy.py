@@ -1,0 +1,168 @@
+"""Accuracy benchmark: our pipeline on three public English datasets and on our own corpus.
+
+Usage: python bench/accuracy.py [--datasets ../shared/datasets] [--only park2021,newsmtsc,seesaw,corpus]
+                                [--json results.json]
+
+For each dataset found (a missing one is reported and skipped): train on its train split, score its official test
+split with the dataset's own metric, and print it beside the figures recorded in the dataset's SOURCE.md. Then the
+cross-domain line (the model trained on our bundled corpus, scored on Park's test set as directed 3-class stance)
+and our own corpus by grouped cross-validation, per language. Each benchmark model is our stance pipeline; for the
+public datasets the gazetteer is empty, so their entities are masked as the phrases the dataset names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sklearn.metrics import accuracy_score, f1_score
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stancemap.evaluation import cross_validate  # noqa: E402
+from stancemap.formats import park_label, park2021_rows  # noqa: E402
+from stancemap.gazetteer import Gazetteer  # noqa: E402
+from stancemap.loading import load_statements  # noqa: E402
+from stancemap.pipelines import stance_pipeline  # noqa: E402
+from stancemap.runtime import StanceModel  # noqa: E402
+from stancemap.schema import Statement  # noqa: E402
+from stancemap.trainer import default_data_files  # noqa: E402
+
+# Figures from each dataset's SOURCE.md: "recorded" ones were measured before our code existed (TF-IDF + linear
+# model, untuned); "published" ones come from the papers.
+REFERENCE = {
+    "park2021 5-class macro-F1": "recorded: LR 60.6, linear SVM 63.4",
+    "park2021 directed 3-class macro-F1": "recorded: LR 65.1, linear SVM 68.8",
+    "newsmtsc test-rw macro-F1": "recorded: 61.5; published: 83.1 (GRU-TSC RoBERTa)",
+    "newsmtsc test-mt macro-F1": "recorded: 58.6 (SVM 60.7); published: 82.5",
+    "seesaw macro-F1 POS/NEG": "recorded: 60.0 (majority 38.6)",
+    "cross-domain: corpus model on park2021 test, 3-class": "-",
+}
+TARGETS = {"park2021 5-class macro-F1": 70, "park2021 directed 3-class macro-F1": 75, "newsmtsc test-rw macro-F1": 70,
+           "newsmtsc test-mt macro-F1": 70, "seesaw macro-F1 POS/NEG": 70}
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load(paths: list[Path], gazetteer: Gazetteer, fmt: str | None, split: str | None = None) -> list[Statement]:
+    result = load_statements(paths, gazetteer, fmt=fmt, split=split)
+    if result.errors:
+        say(f"  {result.skipped_lines} row(s) of {', '.join(p.name for p in paths)} {split or ''} refused "
+            f"(e.g. {result.errors[0]})")
+    return result.statements
+
+
+def fit(statements: list[Statement], gazetteer: Gazetteer) -> StanceModel:
+    pipeline = stance_pipeline(gazetteer).fit([s.dyad for s in statements], [s.stance for s in statements])
+    return StanceModel({"stance": pipeline, "sentiment": None}, {"version": "bench"})
+
+
+def macro_f1(truth: list[str], predicted: list[str], labels: list[str] | None = None) -> dict[str, float]:
+    return {"macro_f1": 100 * f1_score(truth, predicted, labels=labels, average="macro", zero_division=0),
+            "accuracy": 100 * accuracy_score(truth, predicted), "n": len(truth)}
+
+
+def park(root: Path, results: dict[str, Any]) -> StanceModel | None:
+    folder = root / "park2021"
+    empty = Gazetteer([])
+    model = fit(load([folder / "train.txt"], empty, "park2021"), empty)
+    rows = [row for _, row, error in park2021_rows(folder / "test.txt") if not error]
+    predictions = model.predict([(r["text"], r["source"], r["target"]) for r in rows])
+    results["park2021 directed 3-class macro-F1"] = macro_f1([r["stance"] for r in rows],
+                                                             [p["stance"]["label"] for p in predictions])
+    truth, guess = [], []
+    for i in range(0, len(rows), 2):
+        forward, backward = predictions[i]["stance"], predictions[i + 1]["stance"]
+        truth.append(park_label(rows[i]["stance"], rows[i + 1]["stance"]))
+        guess.append(park_label(forward["label"], backward["label"],
+                                (forward["scores"][forward["label"]], backward["scores"][backward["label"]])))
+    results["park2021 5-class macro-F1"] = macro_f1(truth, guess)
+    return model
+
+
+def newsmtsc(root: Path, results: dict[str, Any]) -> None:
+    folder = root / "newsmtsc"
+    empty = Gazetteer([])
+    model = fit(load([folder / "NewsMTSC-dataset" / "train.jsonl"], empty, "newsmtsc"), empty)
+    for name in ("rw", "mt"):
+        test = load([folder / f"newsmtsc-{name}" / "test.jsonl"], empty, "newsmtsc")
+        predicted = [p["stance"]["label"] for p in model.predict([s.dyad for s in test])]
+        results[f"newsmtsc test-{name} macro-F1"] = macro_f1([s.stance for s in test], predicted)
+
+
+def seesaw(root: Path, results: dict[str, Any]) -> None:
+    folder = root / "seesaw"
+    empty = Gazetteer([])
+    model = fit(load([folder], empty, "seesaw", "train"), empty)
+    test = load([folder], empty, "seesaw", "test")
+    predicted = [p["stance"]["label"] for p in model.predict([s.dyad for s in test])]
+    results["seesaw macro-F1 POS/NEG"] = macro_f1([s.stance for s in test], predicted, ["support", "oppose"])
+
+
+def corpus(root: Path, results: dict[str, Any]) -> None:
+    gazetteer = Gazetteer.load()
+    statements = load(default_data_files(), gazetteer, None)
+    report = cross_validate(statements, gazetteer, folds=5, progress=say)
+    model = report["stance"]["model"]
+    results["corpus CV stance macro-F1"] = {"macro_f1": 100 * model["macro_f1"],
+                                            "accuracy": 100 * model["accuracy"], "n": model["n"]}
+    for lang, entry in model["by_language"].items():
+        results[f"corpus CV stance macro-F1 [{lang}]"] = {"macro_f1": 100 * entry["macro_f1"],
+                                                          "accuracy": 100 * entry["accuracy"], "n": entry["n"]}
+    results["corpus CV no-masking baseline"] = {"macro_f1": 100 * report["stance"]["no_masking"]["macro_f1"],
+                                                "accuracy": 100 * report["stance"]["no_masking"]["accuracy"],
+                                                "n": model["n"]}
+    if report["sentiment"]:
+        sentiment = report["sentiment"]["model"]
+        results["corpus CV sentiment macro-F1"] = {"macro_f1": 100 * sentiment["macro_f1"],
+                                                   "accuracy": 100 * sentiment["accuracy"], "n": sentiment["n"]}
+    park_test = root / "park2021" / "test.txt"
+    if park_test.is_file():
+        say("cross-domain: fitting on the bundled corpus")
+        ours = fit(statements, gazetteer)
+        rows = [row for _, row, error in park2021_rows(park_test) if not error]
+        predicted = [p["stance"]["label"] for p in ours.predict([(r["text"], r["source"], r["target"]) for r in rows])]
+        results["cross-domain: corpus model on park2021 test, 3-class"] = macro_f1([r["stance"] for r in rows],
+                                                                                   predicted)
+
+
+BENCHMARKS = {"park2021": park, "newsmtsc": newsmtsc, "seesaw": seesaw, "corpus": corpus}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated subset of " + ", ".join(BENCHMARKS))
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {}
+    timings = {}
+    for name in args.only.split(","):
+        if name != "corpus" and not (args.datasets / name).is_dir():
+            say(f"{name}: not found under {args.datasets}, skipped")
+            continue
+        say(f"{name}: training and scoring")
+        started = time.perf_counter()
+        BENCHMARKS[name](args.datasets, results)
+        timings[name] = time.perf_counter() - started
+    print(f"{'benchmark':<56}{'n':>7}{'macro-F1':>10}{'acc':>7}{'target':>8}  reference")
+    print("-" * 130)
+    for key, value in results.items():
+        target = TARGETS.get(key)
+        print(f"{key:<56}{value['n']:>7}{value['macro_f1']:>10.1f}{value['accuracy']:>7.1f}"
+              f"{(str(target) if target else '-'):>8}  {REFERENCE.get(key, '')}")
+    print("\nseconds: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
+    if args.json:
+        args.json.write_text(json.dumps({"results": results, "seconds": timings}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
