@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from stancemap.evaluation import cross_validate  # noqa: E402
-from stancemap.formats import park_label, park2021_rows  # noqa: E402
+from stancemap.formats import park2021_rows, park_label  # noqa: E402
 from stancemap.gazetteer import Gazetteer  # noqa: E402
 from stancemap.loading import load_statements  # noqa: E402
 from stancemap.pipelines import stance_pipeline  # noqa: E402
@@ -139,7 +139,8 @@ BENCHMARKS = {"park2021": park, "newsmtsc": newsmtsc, "seesaw": seesaw, "corpus"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
-    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated subset of " + ", ".join(BENCHMARKS))
+    parser.add_argument("--only", default=",".join(BENCHMARKS),
+                        help="comma-separated subset of " + ", ".join(BENCHMARKS))
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {}
