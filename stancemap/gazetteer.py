@@ -145,7 +145,11 @@ class Gazetteer:
             if len(ids) == 1:
                 self._index[keys].append((next(iter(ids)), exact, keys not in lowercase))
         self._index = dict(self._index)
-        self._longest = max((len(k) for k in self._index), default=0)
+        # The lengths of the forms that start with each word, longest first: most words start none.
+        starts: dict[str, set[int]] = defaultdict(set)
+        for keys in self._index:
+            starts[keys[0]].add(len(keys))
+        self._lengths = {word: tuple(sorted(lengths, reverse=True)) for word, lengths in starts.items()}
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Gazetteer:
@@ -179,11 +183,21 @@ class Gazetteer:
                     forms.setdefault(lang, set()).update(inflect_demonym(base, lang))
             for lang, aliases in entry.get("aliases", {}).items():
                 forms.setdefault(lang, set()).update(aliases)
+            # German names take a genitive -s ("Russlands", "Moskaus", "des Kremls").
+            forms["de"] |= {f + "s" for f in forms["de"] if " " not in f and f[:1].isupper() and f[-1] not in "sxzß"}
             actors.append(Actor(actor_id, kind, name, {lang: sorted(f) for lang, f in forms.items()}))
         return cls(actors, sha256=hashlib.sha256(data).hexdigest())
 
     def __repr__(self) -> str:
         return f"Gazetteer({len(self.actors)} actors)"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Only the actors are pickled with a model; the index is rebuilt on loading, so a model keeps working
+        # when the index's layout changes between versions.
+        return {"actors": list(self.actors.values()), "sha256": self.sha256}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["actors"], sha256=state["sha256"])  # type: ignore[misc]
 
     def __len__(self) -> int:
         return len(self.actors)
@@ -203,7 +217,9 @@ class Gazetteer:
         i = 0
         while i < len(tokens):
             match = None
-            for n in range(min(self._longest, len(tokens) - i), 0, -1):
+            for n in self._lengths.get(keys[i], ()):
+                if i + n > len(tokens):
+                    continue
                 for actor_id, exact, proper in self._index.get(tuple(keys[i : i + n]), ()):
                     if exact is not None and exact != tuple(t.text for t in tokens[i : i + n]):
                         continue

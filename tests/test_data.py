@@ -22,12 +22,12 @@ def texts(corpus):
 
 
 def test_size_and_languages(corpus, texts):
-    assert len(corpus) >= 1500
-    assert len(texts) >= 1000
+    assert len(texts) >= 3000
     lang_of = {s.text: s.lang for s in corpus}
     by_lang = Counter(lang_of[t] for t in texts)
-    assert set(by_lang) <= {"fr", "en", "de", "es"}
-    assert 0.4 <= by_lang["fr"] / (by_lang["fr"] + by_lang["en"]) <= 0.6
+    assert set(by_lang) == {"fr", "en", "de", "es"}
+    assert by_lang["fr"] >= 1300 and by_lang["en"] >= 1300, by_lang
+    assert by_lang["de"] >= 150 and by_lang["es"] >= 150, by_lang
 
 
 def test_every_label_well_represented(corpus):
@@ -49,8 +49,8 @@ def test_sources_and_targets_found_in_their_text_and_nearly_all_known(corpus, ga
 
 
 def test_covers_many_actors(corpus, gazetteer):
-    actors = {gazetteer.lookup(name) for s in corpus for name in (s.source, s.target)}
-    assert len(actors) >= 100
+    actors = {gazetteer.lookup(name) for s in corpus for name in (s.source, s.target)} - {None}
+    assert len(actors) >= 200
 
 
 def test_pairs_labelled_in_both_directions(corpus, gazetteer):
@@ -64,7 +64,7 @@ def test_pairs_labelled_in_both_directions(corpus, gazetteer):
 def test_hard_cases_present(texts):
     negated = [t for t in texts if set(token_keys(t)) & NEGATION_CUES or re.search(r"n['’]t\b", t)]
     quoted = [t for t in texts if re.search(r"[«“\"]", t)]
-    passive = [t for t in texts if re.search(r"\b(by|par)\b", t)]
+    passive = [t for t in texts if re.search(r"\b(by|par|von|vom|por)\b", t)]
     assert len(negated) >= 100 and len(quoted) >= 100 and len(passive) >= 100
 
 
