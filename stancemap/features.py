@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from stancemap.gazetteer import Gazetteer
+from stancemap.gazetteer import Gazetteer, Mention, Resolution
 from stancemap.text import fold
 
 SOURCE_TOKEN, TARGET_TOKEN, ACTOR_TOKEN = "xsrcx", "xtgtx", "xactx"
@@ -74,10 +74,16 @@ class DyadMasker(TransformerMixin, BaseEstimator):
             return text
         assert self.gazetteer is not None
         mentions = self.gazetteer.find_mentions(text)
+        return self.mask_resolved(text, mentions, self.gazetteer.resolve(source, text, mentions),
+                                  self.gazetteer.resolve(target, text, mentions))
+
+    def mask_resolved(self, text: str, mentions: list[Mention], source: Resolution, target: Resolution) -> str:
+        """Mask ``text`` given its mentions and resolved source and target, found once for every head."""
+        if self.mode == "none":
+            return text
         spans: list[tuple[int, int, str]] = []
         if self.mode == "roles":
-            for name, token in ((source, SOURCE_TOKEN), (target, TARGET_TOKEN)):
-                resolution = self.gazetteer.resolve(name, text, mentions)
+            for resolution, token in ((source, SOURCE_TOKEN), (target, TARGET_TOKEN)):
                 spans.extend((start, end, token) for start, end in resolution.mentions)
         spans.extend((m.start, m.end, ACTOR_TOKEN) for m in mentions)
         return _replace_spans(text, spans)

@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from stancemap.artifacts import METRICS, load_verified
 from stancemap.errors import ModelError
+from stancemap.fastpath import FastHead
 from stancemap.features import ACTOR_TOKEN, SOURCE_TOKEN, TARGET_TOKEN
 from stancemap.gazetteer import Gazetteer, Resolution
 from stancemap.schema import SENTIMENTS, STANCES
@@ -22,41 +23,40 @@ _READABLE = {SOURCE_TOKEN: "SOURCE", TARGET_TOKEN: "TARGET", ACTOR_TOKEN: "ACTOR
 
 
 class _Head:
-    """One fitted pipeline split into its feature steps and its linear classifier, for scores and evidence."""
+    """One head (stance or sentiment): its compiled fast path, label order and evidence weights."""
 
     def __init__(self, pipeline: Pipeline):
-        self.features = pipeline[:-1]
-        self.classifier = pipeline[-1]
-        self.labels = [str(label) for label in self.classifier.classes_]
+        self.fast = FastHead(pipeline)
+        self.masker = self.fast.masker
+        self.labels = self.fast.labels
         # Scores are listed in the contract's order (support, oppose, neutral), not scikit-learn's sorted one.
         self.order = sorted(range(len(self.labels)), key=lambda i: _LABEL_ORDER.get(self.labels[i], len(_LABEL_ORDER)))
-        coef = np.asarray(self.classifier.coef_)
+        coef = np.asarray(pipeline[-1].coef_)
         # How much each feature pushes toward each label, relative to the others (binary models have one row).
         self.push = np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef - coef.mean(axis=0)
-        self.names = [_readable(name) for name in pipeline.named_steps["features"].get_feature_names_out()]
+        self.names = [f"{name}: " for name, _ in pipeline.named_steps["features"].transformer_list]
 
-    def predict(self, dyads: Sequence[tuple[str, str, str]]) -> tuple[list[dict[str, Any]], list[list[dict]]]:
-        matrix = self.features.transform(dyads).tocsr()
-        probabilities = self.classifier.predict_proba(matrix)
-        results, evidence = [], []
-        for row, scores in enumerate(probabilities):
-            best = int(np.argmax(scores))
-            results.append({"label": self.labels[best],
-                            "scores": {self.labels[i]: float(scores[i]) for i in self.order}})
-            start, end = matrix.indptr[row], matrix.indptr[row + 1]
-            columns = matrix.indices[start:end]
-            pushes = matrix.data[start:end] * self.push[best, columns]
-            top = np.argsort(-pushes)[:EVIDENCE_SIZE]
-            evidence.append([{"feature": self.names[columns[i]], "weight": round(float(pushes[i]), 4)}
-                             for i in top if pushes[i] > 0])
-        return results, evidence
+    def predict(self, masked: str, *, evidence: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Score one masked text; with ``evidence``, name the features that pushed most toward the label."""
+        scores, columns, values = self.fast.score(masked)
+        best = int(np.argmax(scores))
+        result = {"label": self.labels[best], "scores": {self.labels[i]: float(scores[i]) for i in self.order}}
+        if not evidence:
+            return result, []
+        pushes = values * self.push[best, columns]
+        top = np.argsort(-pushes)[:EVIDENCE_SIZE]
+        return result, [{"feature": self._name(int(columns[i])), "weight": round(float(pushes[i]), 4)}
+                        for i in top if pushes[i] > 0]
+
+    def _name(self, column: int) -> str:
+        branch = self.fast.branch_of(column)
+        return _readable(self.names[branch] + self.fast.branches[branch].term(column))
 
 
 def _readable(name: str) -> str:
-    kind, _, feature = name.partition("__")
     for token, label in _READABLE.items():
-        feature = feature.replace(token, label)
-    return f"{kind}: {feature}"
+        name = name.replace(token, label)
+    return name
 
 
 def _actor(resolution: Resolution) -> dict[str, Any]:
@@ -100,7 +100,7 @@ class StanceModel:
         return str(self.manifest["version"])
 
     def predict(self, dyads: Sequence[tuple[str, str, str]]) -> list[dict[str, Any]]:
-        """Predict every ``(text, source, target)`` dyad in one batched call per head.
+        """Predict every ``(text, source, target)`` dyad with the compiled fast path.
 
         Returns
         -------
@@ -109,18 +109,18 @@ class StanceModel:
             (resolved actor, whether it was found in the text, mention spans) and ``evidence`` (the features
             that pushed most toward the predicted stance).
         """
-        if not dyads:
-            return []
-        stances, evidence = self.stance.predict(dyads)
-        sentiments = self.sentiment.predict(dyads)[0] if self.sentiment else [None] * len(dyads)
         results = []
-        for (text, source, target), stance, sentiment, why in zip(dyads, stances, sentiments, evidence, strict=True):
+        for text, source, target in dyads:
+            # Mentions and actors are found once and shared by both heads and the response.
             mentions = self.gazetteer.find_mentions(text)
-            results.append({
-                "stance": stance,
-                "sentiment": sentiment,
-                "source": _actor(self.gazetteer.resolve(source, text, mentions)),
-                "target": _actor(self.gazetteer.resolve(target, text, mentions)),
-                "evidence": why,
-            })
+            source_match = self.gazetteer.resolve(source, text, mentions)
+            target_match = self.gazetteer.resolve(target, text, mentions)
+            stance, evidence = self.stance.predict(
+                self.stance.masker.mask_resolved(text, mentions, source_match, target_match), evidence=True)
+            sentiment = None
+            if self.sentiment is not None:
+                sentiment, _ = self.sentiment.predict(
+                    self.sentiment.masker.mask_resolved(text, mentions, source_match, target_match), evidence=False)
+            results.append({"stance": stance, "sentiment": sentiment, "source": _actor(source_match),
+                            "target": _actor(target_match), "evidence": evidence})
         return results

@@ -96,3 +96,18 @@ def test_manifest_and_card_written_beside_the_model(model, models_dir):
     assert all(not f["path"].startswith("/") for f in manifest["data_files"])
     assert manifest["labels"]["stance"] == ["support", "oppose", "neutral"]
     assert "Intended use" in (folder / "MODEL_CARD.md").read_text()
+
+
+def test_fast_path_gives_the_pipeline_probabilities_over_the_whole_corpus(model, models_dir, corpus):
+    import joblib
+    import numpy as np
+
+    artifact = joblib.load((models_dir / "current").resolve() / "model.joblib")
+    dyads = [s.dyad for s in corpus]
+    fast = model.predict(dyads)
+    for head in ("stance", "sentiment"):
+        pipeline = artifact[head]
+        reference = pipeline.predict_proba(dyads)
+        ours = np.array([[r[head]["scores"][label] for label in pipeline.classes_] for r in fast])
+        assert np.abs(reference - ours).max() <= 1e-9
+        assert [r[head]["label"] for r in fast] == list(pipeline.classes_[reference.argmax(axis=1)])
