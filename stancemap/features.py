@@ -65,8 +65,11 @@ class DyadMasker(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: Iterable[tuple[str, str, str]]) -> list[str]:
-        """Return the masked text of each ``(text, source, target)`` dyad."""
-        return [self.mask(text, source, target) for text, source, target in X]
+        """Return the masked text of each ``(text, source, target)`` dyad.
+
+        Rows may be tuples, lists or rows of a 2-D array, of strings or UTF-8 bytes (as model servers decode them).
+        """
+        return [self.mask(*(v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in row)) for row in X]
 
     def mask(self, text: str, source: str, target: str) -> str:
         """Return ``text`` with its actor mentions replaced according to ``mode``."""
