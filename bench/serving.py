@@ -4,6 +4,7 @@ Usage: python bench/serving.py [--model models] [--seconds 10] [--connections 8]
 
 Starts each server on a free 127.0.0.1 port, drives it with wrk (Debian's package) for a bounded time, and
 prints requests/s, statements/s, p50/p99 latency, non-2xx count and the PSS of each server's process tree.
+Requests cycle through distinct statements of the bundled corpus, so no cache sees the same text twice in a row.
 Runs are interleaved (constant, single, batch, repeated) and the figures are medians, with ratios.
 
 With ``--mlserver .venv-bench/bin/mlserver`` (from ``pip install -e '.[bench]'``), Seldon MLServer's sklearn
@@ -36,6 +37,7 @@ from tests.live import free_port  # noqa: E402
 STATEMENT = {"text": "Le secrétaire général de l'Otan a accusé la Russie de violer les sanctions imposées à la Corée "
                      "du Nord.", "source": "Otan", "target": "Russie"}
 BATCH = 64
+BODIES = 16  # distinct request bodies per run, cycled by wrk, each of distinct corpus statements
 CONSTANT_APP = '''
 from flask import Flask, jsonify
 
@@ -61,15 +63,20 @@ def start(app: str, workdir: Path, env: dict[str, str]) -> tuple[subprocess.Pope
          "--bind", f"127.0.0.1:{port}", app],
         cwd=workdir, env={**os.environ, "STANCEMAP_ACCESS_LOG": "false", **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    return wait_ready(process, f"http://127.0.0.1:{port}", "/readyz")
+
+
+def wait_ready(process: subprocess.Popen, url: str, probe: str) -> tuple[subprocess.Popen, str]:
+    """Wait up to a minute for ``url + probe`` to answer 200."""
     for _ in range(300):
         try:
-            if requests.get(url + "/readyz", timeout=1).status_code == 200:
+            if requests.get(url + probe, timeout=1).status_code == 200:
                 return process, url
         except requests.ConnectionError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     process.kill()
-    raise RuntimeError(f"{app} did not start")
+    raise RuntimeError(f"{url} did not become ready")
 
 
 def pss_mb(pid: int) -> float:
@@ -102,31 +109,37 @@ def start_mlserver(executable: str, model: Path, workdir: Path) -> tuple[subproc
          "parallel_workers": 2}))
     process = subprocess.Popen([executable, "start", str(folder.parent)], cwd=folder.parent,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if requests.get(url + "/v2/models/stance/ready", timeout=1).status_code == 200:
-                return process, url
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("MLServer did not start")
+    return wait_ready(process, f"http://127.0.0.1:{port}", "/v2/models/stance/ready")
 
 
-def v2_body(size: int) -> dict:
-    """A V2 inference request for ``size`` copies of the statement, asking for probabilities."""
-    row = [STATEMENT["text"], STATEMENT["source"], STATEMENT["target"]]
-    return {"inputs": [{"name": "dyads", "shape": [size, 3], "datatype": "BYTES", "data": row * size}],
+def corpus_items(count: int) -> list[dict[str, str]]:
+    """Distinct statements of the bundled corpus, as API items."""
+    from stancemap.gazetteer import Gazetteer
+    from stancemap.loading import load_statements
+    from stancemap.trainer import default_data_files
+
+    statements = load_statements(default_data_files(), Gazetteer.load()).statements
+    step = max(1, len(statements) // count)
+    return [{"text": s.text, "source": s.source, "target": s.target} for s in statements[::step][:count]]
+
+
+def v2_body(items: list[dict[str, str]]) -> dict:
+    """A V2 inference request for the items, asking for probabilities."""
+    data = [value for item in items for value in (item["text"], item["source"], item["target"])]
+    return {"inputs": [{"name": "dyads", "shape": [len(items), 3], "datatype": "BYTES", "data": data}],
             "outputs": [{"name": "predict_proba"}]}
 
 
-def wrk(url: str, body: dict, seconds: int, connections: int, workdir: Path) -> dict[str, float]:
+def wrk(url: str, bodies: list[dict], seconds: int, connections: int, workdir: Path) -> dict[str, float]:
     script = workdir / "post.lua"
+    quoted = ", ".join(json.dumps(json.dumps(body)) for body in bodies)
     script.write_text(textwrap.dedent(f"""
-        wrk.method = "POST"
-        wrk.headers["Content-Type"] = "application/json"
-        wrk.body = {json.dumps(json.dumps(body))}
+        local bodies = {{{quoted}}}
+        local i = 0
+        request = function()
+          i = i % #bodies + 1
+          return wrk.format("POST", nil, {{["Content-Type"] = "application/json"}}, bodies[i])
+        end
     """))
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, check=True).stdout
@@ -164,19 +177,22 @@ def main(argv: list[str] | None = None) -> int:
                            {"STANCEMAP_MODEL_DIR": str(args.model.resolve()),
                             "PROMETHEUS_MULTIPROC_DIR": str(workdir / "m2")}),
     }
-    runs = {("constant JSON", "single"): ("/v1/stance", STATEMENT, 1),
-            ("stancemap", "single"): ("/v1/stance", STATEMENT, 1),
-            ("stancemap", f"batch {BATCH}"): ("/v1/stance", {"items": [STATEMENT] * BATCH}, BATCH)}
+    items = corpus_items(BATCH * BODIES)
+    singles = [[item] for item in items[:BODIES * 4]]
+    batches = [items[i * BATCH : (i + 1) * BATCH] for i in range(BODIES)]
+    runs = {("constant JSON", "single"): ("/v1/stance", [STATEMENT], 1),
+            ("stancemap", "single"): ("/v1/stance", [group[0] for group in singles], 1),
+            ("stancemap", f"batch {BATCH}"): ("/v1/stance", [{"items": batch} for batch in batches], BATCH)}
     if args.mlserver:
         servers["MLServer"] = start_mlserver(args.mlserver, args.model, workdir)
         infer = "/v2/models/stance/infer"
-        runs[("MLServer", "single")] = (infer, v2_body(1), 1)
-        runs[("MLServer", f"batch {BATCH}")] = (infer, v2_body(BATCH), BATCH)
+        runs[("MLServer", "single")] = (infer, [v2_body(group) for group in singles], 1)
+        runs[("MLServer", f"batch {BATCH}")] = (infer, [v2_body(batch) for batch in batches], BATCH)
     results: dict[tuple[str, str], list[dict[str, float]]] = {key: [] for key in runs}
     try:
         for _ in range(args.rounds):
-            for (server, kind), (path, body, size) in runs.items():
-                result = wrk(servers[server][1] + path, body, args.seconds, args.connections, workdir)
+            for (server, kind), (path, bodies, size) in runs.items():
+                result = wrk(servers[server][1] + path, bodies, args.seconds, args.connections, workdir)
                 result["statements_per_s"] = result["requests_per_s"] * size
                 results[(server, kind)].append(result)
         memory = {name: pss_mb(process.pid) for name, (process, _) in servers.items()}

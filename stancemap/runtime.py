@@ -110,6 +110,7 @@ class StanceModel:
             that pushed most toward the predicted stance).
         """
         results = []
+        sentiments: dict[str, dict[str, Any]] = {}
         for text, source, target in dyads:
             # Mentions and actors are found once and shared by both heads and the response.
             mentions = self.gazetteer.find_mentions(text)
@@ -119,8 +120,11 @@ class StanceModel:
                 self.stance.masker.mask_resolved(text, mentions, source_match, target_match), evidence=True)
             sentiment = None
             if self.sentiment is not None:
-                sentiment, _ = self.sentiment.predict(
-                    self.sentiment.masker.mask_resolved(text, mentions, source_match, target_match), evidence=False)
+                # Every actor is masked alike for sentiment, so all pairs of one sentence share one score.
+                masked = self.sentiment.masker.mask_resolved(text, mentions, source_match, target_match)
+                if masked not in sentiments:
+                    sentiments[masked] = self.sentiment.predict(masked, evidence=False)[0]
+                sentiment = sentiments[masked]
             results.append({"stance": stance, "sentiment": sentiment, "source": _actor(source_match),
                             "target": _actor(target_match), "evidence": evidence})
         return results
