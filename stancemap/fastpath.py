@@ -10,8 +10,8 @@ pipeline stays the training artifact and the reference: a test checks both give 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,7 @@ class _Branch:
         if self.char_wb:
             self.preprocess = vectorizer.build_preprocessor()
             self._ngrams: Callable[[str], list[str]] = vectorizer._char_wb_ngrams
-            self._words: dict[str, tuple[tuple[int, int], ...]] = {}
+            self._words: dict[str, np.ndarray] = {}
         else:
             self.analyze = vectorizer.build_analyzer()
 
@@ -48,14 +48,13 @@ class _Branch:
                 self._terms[index - self.offset] = term
         return self._terms[column - self.offset]
 
-    def _word_columns(self, word: str) -> tuple[tuple[int, int], ...]:
+    def _word_columns(self, word: str) -> np.ndarray:
         columns = self._words.get(word)
         if columns is None:
             # Lower-casing and accent stripping act on each character, so a raw word can be preprocessed alone.
             vocabulary = self.vocabulary
-            found = Counter(vocabulary[g] for w in self.preprocess(word).split() for g in self._ngrams(w)
-                            if g in vocabulary)
-            columns = tuple(found.items())
+            columns = np.array([vocabulary[g] for w in self.preprocess(word).split() for g in self._ngrams(w)
+                                if g in vocabulary], dtype=np.intp)
             if len(self._words) < _WORD_CACHE_SIZE:
                 self._words[word] = columns
         return columns
@@ -63,15 +62,16 @@ class _Branch:
     def weights(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the columns and l2-normalised tf-idf weights of ``text``, as the vectorizer computes them."""
         if self.char_wb:
-            counts: dict[int, int] = {}
-            for word in text.split():
-                for column, count in self._word_columns(word):
-                    counts[column] = counts.get(column, 0) + count
+            words = text.split()
+            every = np.concatenate([self._word_columns(w) for w in words]) if words else np.empty(0, np.intp)
+            columns, repeats = np.unique(every, return_counts=True)
+            tf = repeats.astype(np.float64)
         else:
-            vocabulary = self.vocabulary
-            counts = Counter(vocabulary[t] for t in self.analyze(text) if t in vocabulary)
-        columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            terms = self.analyze(text)
+            found = np.fromiter(map(self.vocabulary.get, terms, repeat(-1, len(terms))), dtype=np.intp,
+                                count=len(terms))
+            columns, repeats = np.unique(found[found >= 0], return_counts=True)
+            tf = repeats.astype(np.float64)
         if self.sublinear:
             tf = np.log(tf) + 1.0
         values = tf * self.idf[columns - self.offset]

@@ -125,6 +125,7 @@ class Gazetteer:
     def __init__(self, actors: list[Actor], *, sha256: str | None = None):
         self.actors = {actor.id: actor for actor in actors}
         self.sha256 = sha256
+        self._lookups: dict[str, str | None] = {}
         claims: dict[tuple[tuple[str, ...], tuple[str, ...] | None], set[str]] = defaultdict(set)
         lowercase: set[tuple[str, ...]] = set()
         for actor in actors:
@@ -242,6 +243,14 @@ class Gazetteer:
         with words that name a part of the state ("le président russe", "Japanese officials"). A name with other
         words ("the Mexican cartels", "Brazil's Supreme Court") is not the country and resolves to nothing.
         """
+        if name in self._lookups:
+            return self._lookups[name]
+        actor_id = self._lookup(name)
+        if len(self._lookups) < 100_000:  # source and target names repeat; their resolution does not change
+            self._lookups[name] = actor_id
+        return actor_id
+
+    def _lookup(self, name: str) -> str | None:
         stripped = name.strip()
         if stripped.upper() in self.actors:
             return stripped.upper()

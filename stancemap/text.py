@@ -33,15 +33,28 @@ def _fold_char(char: str) -> str:
 
 def fold(text: str) -> str:
     """Strip accents and compatibility forms, keeping case ("Corée" -> "Coree", "ﬁ" -> "fi")."""
-    return "".join(_fold_char(c) for c in text)
+    for c in set(text).difference(_FOLD_TABLE_CHARS):
+        _FOLD_TABLE[ord(c)] = _fold_char(c)
+        _FOLD_TABLE_CHARS.add(c)
+    return text.translate(_FOLD_TABLE)
+
+
+_FOLD_TABLE: dict[int, str] = {}
+_FOLD_TABLE_CHARS: set[str] = set()
+_SAME_LENGTH: set[str] = set()
 
 
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into accent-folded word tokens with their spans in the original string.
 
     Folding can change a character's length ("ß" stays, "ﬁ" becomes "fi"), so each original character is folded
-    on its own and tokens are found in the folded string, then mapped back through an offset table.
+    on its own and tokens are found in the folded string, then mapped back through an offset table. When every
+    character folds to exactly one (the usual case), the spans are the folded string's own.
     """
+    unseen = set(text).difference(_SAME_LENGTH)
+    if all(len(_fold_char(c)) == 1 for c in unseen):
+        _SAME_LENGTH.update(unseen)
+        return [Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(fold(text))]
     pieces = [_fold_char(c) for c in text]
     offsets: list[int] = []
     for index, piece in enumerate(pieces):
