@@ -46,18 +46,21 @@ def split_sentences(text: str, lang: str) -> list[tuple[int, int]]:
 
 
 def _edges(dyads: list[dict[str, Any]], include_neutral: bool) -> list[dict[str, Any]]:
-    """Aggregate the dyads of each ordered pair: confidence-weighted majority stance, mean confidence as weight."""
+    """Aggregate the dyads of each ordered pair: confidence-weighted majority stance, mean confidence as weight.
+
+    Neutral dyads take no part unless ``include_neutral``: a pair mentioned in eight neutral sentences and
+    supported in two is a support edge from those two, not a neutral edge that hides them.
+    """
     by_pair: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for dyad in dyads:
-        by_pair[(dyad["source"], dyad["target"])].append(dyad)
+        if include_neutral or dyad["stance"]["label"] != "neutral":
+            by_pair[(dyad["source"], dyad["target"])].append(dyad)
     edges = []
     for (source, target), group in by_pair.items():
         votes: Counter[str] = Counter()
         for dyad in group:
             votes[dyad["stance"]["label"]] += dyad["stance"]["scores"][dyad["stance"]["label"]]
         stance = max(votes, key=lambda label: (votes[label], label != "neutral"))
-        if stance == "neutral" and not include_neutral:
-            continue
         edges.append({
             "source": source, "target": target, "stance": stance,
             "weight": round(sum(d["stance"]["scores"][stance] for d in group) / len(group), 4),

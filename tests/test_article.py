@@ -30,9 +30,11 @@ def test_worked_example_shows_the_expected_edges(model):
     russia = next(n for n in result["graph"]["nodes"] if n["id"] == "RUS")
     assert {"Kremlin", "Moscou", "Vladimir Poutine", "russe"} <= set(russia["mentions"])
     for edge in result["graph"]["edges"]:
-        pair = [d for d in result["dyads"] if (d["source"], d["target"]) == (edge["source"], edge["target"])]
+        pair = [d for d in result["dyads"] if (d["source"], d["target"]) == (edge["source"], edge["target"])
+                and d["stance"]["label"] != "neutral"]
         assert 0 < edge["weight"] <= 1 and edge["count"] == len(pair)
         assert edge["sentences"] == sorted({d["sentence"] for d in pair})
+        assert edge["stance"] != "neutral"
 
 
 def test_every_ordered_pair_of_a_sentence_is_scored(model):
