@@ -26,7 +26,8 @@ class _Branch:
 
     def __init__(self, vectorizer: TfidfVectorizer, offset: int):
         self.offset = offset
-        self.vocabulary = {term: offset + index for term, index in vectorizer.vocabulary_.items()}
+        # The fitted vocabulary itself, not a copy: it is the largest object of a model, shared by all workers.
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
         self._terms: list[str] | None = None
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
         self.sublinear = vectorizer.sublinear_tf
@@ -41,12 +42,12 @@ class _Branch:
             self.analyze = vectorizer.build_analyzer()
 
     def term(self, column: int) -> str:
-        """Return the vocabulary term of a column (for evidence)."""
+        """Return the vocabulary term of one of this branch's columns (for evidence)."""
         if self._terms is None:
             self._terms = [""] * len(self.vocabulary)
             for term, index in self.vocabulary.items():
-                self._terms[index - self.offset] = term
-        return self._terms[column - self.offset]
+                self._terms[index] = term
+        return self._terms[column]
 
     def _word_columns(self, word: str) -> np.ndarray:
         columns = self._words.get(word)
@@ -60,7 +61,7 @@ class _Branch:
         return columns
 
     def weights(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return the columns and l2-normalised tf-idf weights of ``text``, as the vectorizer computes them."""
+        """Return this branch's columns and l2-normalised tf-idf weights of ``text``, as the vectorizer does."""
         if self.char_wb:
             words = text.split()
             every = np.concatenate([self._word_columns(w) for w in words]) if words else np.empty(0, np.intp)
@@ -74,7 +75,7 @@ class _Branch:
             tf = repeats.astype(np.float64)
         if self.sublinear:
             tf = np.log(tf) + 1.0
-        values = tf * self.idf[columns - self.offset]
+        values = tf * self.idf[columns]
         norm = math.sqrt(values @ values)
         return columns, (values / norm if norm > 0 else values)
 
@@ -112,7 +113,8 @@ class FastHead:
     def features(self, masked: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the non-zero columns of a masked text and their values."""
         parts = [branch.weights(masked) for branch in self.branches]
-        return np.concatenate([c for c, _ in parts]), np.concatenate([v for _, v in parts])
+        columns = np.concatenate([c + branch.offset for (c, _), branch in zip(parts, self.branches, strict=True)])
+        return columns, np.concatenate([v for _, v in parts])
 
     def probabilities(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Return the class probabilities for one statement's features, as the classifier's predict_proba."""

@@ -31,9 +31,6 @@ class _Head:
         self.labels = self.fast.labels
         # Scores are listed in the contract's order (support, oppose, neutral), not scikit-learn's sorted one.
         self.order = sorted(range(len(self.labels)), key=lambda i: _LABEL_ORDER.get(self.labels[i], len(_LABEL_ORDER)))
-        coef = np.asarray(pipeline[-1].coef_)
-        # How much each feature pushes toward each label, relative to the others (binary models have one row).
-        self.push = np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef - coef.mean(axis=0)
         self.names = [f"{name}: " for name, _ in pipeline.named_steps["features"].transformer_list]
 
     def predict(self, masked: str, *, evidence: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -43,14 +40,21 @@ class _Head:
         result = {"label": self.labels[best], "scores": {self.labels[i]: float(scores[i]) for i in self.order}}
         if not evidence:
             return result, []
-        pushes = values * self.push[best, columns]
+        # How much each feature pushed toward the label, relative to the others (a binary model has one row of
+        # coefficients, for its second label), read from the fast path's coefficients rather than a copy.
+        rows = self.fast.coef_t[columns]
+        if self.fast.binary:
+            pushes = values * rows[:, 0] * (1 if best == 1 else -1)
+        else:
+            pushes = values * (rows[:, best] - rows.mean(axis=1))
         top = np.argsort(-pushes)[:EVIDENCE_SIZE]
         return result, [{"feature": self._name(int(columns[i])), "weight": round(float(pushes[i]), 4)}
                         for i in top if pushes[i] > 0]
 
     def _name(self, column: int) -> str:
-        branch = self.fast.branch_of(column)
-        return _readable(self.names[branch] + self.fast.branches[branch].term(column))
+        index = self.fast.branch_of(column)
+        branch = self.fast.branches[index]
+        return _readable(self.names[index] + branch.term(column - branch.offset))
 
 
 def _readable(name: str) -> str:
