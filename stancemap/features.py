@@ -37,6 +37,10 @@ _FUNCTION_WORDS = frozenset("""
     ce cette ces son sa ses leur leurs il elle ils elles se s sur dans par pour avec lors apres avant
     """.split())
 _BETWEEN_LIMIT = 10
+_BAG_WINDOW = 6
+# Words that open a clause reporting what the source says or thinks of someone.
+_REPORTING = frozenset("""soulignant estimant accusant ajoutant affirmant jugeant reprochant assurant rappelant
+    que qu adding saying accusing arguing warning noting insisting that""".split())
 
 
 class DyadMasker(TransformerMixin, BaseEstimator):
@@ -149,6 +153,10 @@ def dyad_context(masked: str) -> list[str]:
     between = words[min(s, t) + 1 : max(s, t)]
     if len(between) <= _BETWEEN_LIMIT:
         features += [f"between {order}: {w}" for w in between if w not in PLACEHOLDERS and w not in _FUNCTION_WORDS]
+    if s < t and _REPORTING & set(between):
+        # "xsrcx ..., soulignant que la xtgtx ... viole les sanctions": what the source's clause says of the target.
+        after = [w for w in words[t + 1 : t + 1 + 3 * _BAG_WINDOW] if w not in _FUNCTION_WORDS][:_BAG_WINDOW]
+        features += ["xsrcx reports on xtgtx"] + [f"reported of {TARGET_TOKEN}: {w}" for w in after]
     for role, positions in ((SOURCE_TOKEN, sources), (TARGET_TOKEN, targets)):
         for i in positions:
             for offset in range(1, _CONTEXT_WINDOW + 1):
