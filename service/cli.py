@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -79,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     except StancemapError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else tables(result))
+    try:
+        print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else tables(result), flush=True)
+    except BrokenPipeError:
+        # The reader (head, less) stopped reading: not an error; keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
