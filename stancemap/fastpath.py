@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from itertools import repeat
-from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -130,7 +129,3 @@ class FastHead:
         columns, values = self.features(masked)
         return self.probabilities(columns, values), columns, values
 
-
-def compile_heads(model: dict[str, Any]) -> dict[str, FastHead]:
-    """Compile every head of a loaded artifact (``{"stance": Pipeline, "sentiment": Pipeline or None}``)."""
-    return {name: FastHead(pipeline) for name, pipeline in model.items() if pipeline is not None}

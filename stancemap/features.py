@@ -156,7 +156,7 @@ def dyad_context(masked: str) -> list[str]:
     if s < t and _REPORTING & set(between):
         # "xsrcx ..., soulignant que la xtgtx ... viole les sanctions": what the source's clause says of the target.
         after = [w for w in words[t + 1 : t + 1 + 3 * _BAG_WINDOW] if w not in _FUNCTION_WORDS][:_BAG_WINDOW]
-        features += ["xsrcx reports on xtgtx"] + [f"reported of {TARGET_TOKEN}: {w}" for w in after]
+        features += [f"{SOURCE_TOKEN} reports on {TARGET_TOKEN}"] + [f"reported of {TARGET_TOKEN}: {w}" for w in after]
     for role, positions in ((SOURCE_TOKEN, sources), (TARGET_TOKEN, targets)):
         for i in positions:
             for offset in range(1, _CONTEXT_WINDOW + 1):

@@ -18,7 +18,6 @@ from stancemap.text import tokenize
 
 Rows = Iterator[tuple[int, Any, str | None]]
 
-PARK_CLASSES = ("neutral", "p->q positive", "q->p positive", "p->q negative", "q->p negative")
 _NEWSMTSC_POLARITY = {2.0: "oppose", 4.0: "neutral", 6.0: "support", -1: "oppose", 0: "neutral", 1: "support"}
 _SEESAW_STANCE = {"POS": "support", "NEG": "oppose"}
 _NOT_NAMES = frozenset({"the", "and", "for", "of", "mr", "mrs", "ms", "new", "party", "house", "state", "states"})

@@ -13,7 +13,7 @@ from typing import Any
 from stancemap.errors import DataError
 from stancemap.formats import ABSENT_ACTORS_ALLOWED, READERS
 from stancemap.gazetteer import Gazetteer
-from stancemap.schema import FIELDS, Statement, validate_row
+from stancemap.schema import FIELDS, Statement, actor_key, validate_row
 
 FORMATS = ("jsonl", "csv", *READERS)
 _EXTRA = "\0extra"
@@ -150,8 +150,7 @@ def load_statements(
             if statement is None:
                 continue
             statement = replace(statement, origin=where)
-            key = (statement.group, gazetteer.lookup(statement.source) or statement.source.casefold(),
-                   gazetteer.lookup(statement.target) or statement.target.casefold())
+            key = (statement.group, actor_key(gazetteer, statement.source), actor_key(gazetteer, statement.target))
             first = seen.get(key)
             if first is not None:
                 if (first.stance, first.sentiment) == (statement.stance, statement.sentiment):

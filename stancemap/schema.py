@@ -51,7 +51,8 @@ def _text_field(row: dict[str, Any], name: str, problems: dict[str, str]) -> str
     return str(value).strip() or None
 
 
-def _actor_key(gazetteer: Gazetteer, name: str) -> str:
+def actor_key(gazetteer: Gazetteer, name: str) -> str:
+    """Return who a source or target name stands for: its actor id, or the folded name itself."""
     return gazetteer.lookup(name) or normalize_statement(name)
 
 
@@ -86,7 +87,7 @@ def validate_row(
             problems[name] = f"{value!r} is neither an actor the gazetteer knows nor a phrase of the text"
     source, target = values["source"], values["target"]
     if (source and target and "source" not in problems and "target" not in problems
-            and _actor_key(gazetteer, source) == _actor_key(gazetteer, target)):
+            and actor_key(gazetteer, source) == actor_key(gazetteer, target)):
             problems["target"] = f"{target!r} is the same actor as the source {source!r}"
     stance = values["stance"].lower() if values["stance"] else None
     if stance is None and require_stance and "stance" not in problems:

@@ -13,7 +13,7 @@ from stancemap.evaluation import cross_validate, format_report, sentiment_rows
 from stancemap.gazetteer import Gazetteer
 from stancemap.paths import data_dir
 from stancemap.pipelines import sentiment_pipeline, stance_pipeline
-from stancemap.schema import SENTIMENTS, STANCES, Statement
+from stancemap.schema import SENTIMENTS, STANCES, Statement, actor_key
 
 
 def default_data_files() -> list[Path]:
@@ -23,7 +23,7 @@ def default_data_files() -> list[Path]:
 
 def summarize(statements: Sequence[Statement], gazetteer: Gazetteer) -> dict[str, Any]:
     """Describe a training set: rows, distinct texts, labels, languages and actors."""
-    actors = {gazetteer.lookup(name) or name for s in statements for name in (s.source, s.target)}
+    actors = {actor_key(gazetteer, name) for s in statements for name in (s.source, s.target)}
     return {
         "rows": len(statements),
         "texts": len({s.group for s in statements}),
