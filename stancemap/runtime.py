@@ -14,7 +14,7 @@ from stancemap.artifacts import METRICS, load_verified
 from stancemap.errors import ModelError
 from stancemap.fastpath import FastHead
 from stancemap.features import ACTOR_TOKEN, SOURCE_TOKEN, TARGET_TOKEN
-from stancemap.gazetteer import Gazetteer, Resolution
+from stancemap.gazetteer import Gazetteer, Mention, Resolution
 from stancemap.schema import SENTIMENTS, STANCES
 
 EVIDENCE_SIZE = 5
@@ -115,9 +115,13 @@ class StanceModel:
         """
         results = []
         sentiments: dict[str, dict[str, Any]] = {}
+        found: dict[str, list[Mention]] = {}
         for text, source, target in dyads:
-            # Mentions and actors are found once and shared by both heads and the response.
-            mentions = self.gazetteer.find_mentions(text)
+            # Mentions are found once per text (an article sends one sentence for each pair of its actors) and
+            # shared by both heads and the response.
+            if text not in found:
+                found[text] = self.gazetteer.find_mentions(text)
+            mentions = found[text]
             source_match = self.gazetteer.resolve(source, text, mentions)
             target_match = self.gazetteer.resolve(target, text, mentions)
             stance, evidence = self.stance.predict(
