@@ -125,11 +125,11 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def load_verified(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
-    """Load a model after checking its checksum and the scikit-learn version it was built with.
+def verify(path: str | Path) -> tuple[dict[str, Any], Path]:
+    """Check a model version against its manifest without unpickling it; return the manifest and the folder.
 
-    Nothing is unpickled before both checks pass: a pickle runs code, so only an artifact whose bytes match
-    the manifest written beside it is loaded.
+    The artifact must be there, match the manifest's checksum, and have been built with the installed
+    scikit-learn: a pickle runs code, so nothing else may be unpickled.
     """
     folder = version_dir(path)
     manifest = read_manifest(folder)
@@ -144,6 +144,13 @@ def load_verified(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
     if built != running:
         raise ModelError(f"{folder}: built with scikit-learn {built}, but {running} is installed; "
                          "retrain the model or install the same version")
+    return manifest, folder
+
+
+def load_verified(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
+    """Load a model once :func:`verify` has passed; return the model, its manifest and its folder."""
+    manifest, folder = verify(path)
+    artifact = folder / manifest["artifact"]["file"]
     try:
         model = joblib.load(artifact)
     except Exception as exc:

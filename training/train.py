@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 
 from stancemap.trainer import default_data_files, train
@@ -28,15 +29,35 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def cannot_write(out: Path, exc: OSError) -> int:
+    """Say why the models folder could not be written (a full disk, no permission) and return the exit status."""
+    # The version is written aside and only then made current, so a failure leaves the folder as it was.
+    say(f"stancemap-train: cannot write the model to {out}: {exc.strerror or exc}"
+        f"{f' ({exc.filename})' if exc.filename and Path(exc.filename) != out else ''}; {out}/current is unchanged")
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command."""
     args = parser().parse_args(argv)
+    try:
+        # Fail before minutes of training, not after, when the models folder cannot be written.
+        args.out.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=args.out).close()
+    except OSError as exc:
+        return cannot_write(args.out, exc)
     gazetteer = load_gazetteer(args.gazetteer)
     files = args.data or default_data_files()
     statements = load_or_exit(files, gazetteer, require_stance=True, skip_invalid=args.skip_invalid,
                               fmt=args.format, split=args.split)
-    folder, metrics = train(statements, gazetteer, args.out, data_files=files, folds=args.folds, seed=args.seed,
-                            C=args.C, progress=say)
+    try:
+        folder, metrics = train(statements, gazetteer, args.out, data_files=files, folds=args.folds,
+                                seed=args.seed, C=args.C, progress=say)
+    except OSError as exc:
+        return cannot_write(args.out, exc)
+    except KeyboardInterrupt:
+        say(f"stancemap-train: interrupted; no model version was written and {args.out}/current is unchanged")
+        return 130
     say(f"model version {folder.name} written to {folder} and made current")
     if args.json:
         print(json.dumps({"version": folder.name, "metrics": metrics}, indent=2))
