@@ -143,6 +143,11 @@ def wrk(url: str, bodies: list[dict], seconds: int, connections: int, workdir: P
     """))
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, check=True).stdout
+    return wrk_figures(out)
+
+
+def wrk_figures(out: str) -> dict[str, float]:
+    """Read requests/s, p50/p99 latency (ms), non-2xx responses and socket errors from wrk's report."""
 
     def latency(percent: str) -> float:
         value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)", out, re.MULTILINE).groups()
@@ -202,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             process.wait(timeout=30)
     medians = {f"{server} {kind}": {k: statistics.median(r[k] for r in rs) for k in rs[0]}
                for (server, kind), rs in results.items()}
-    print(f"gunicorn (service/gunicorn.conf.py: 2 sync workers, preload), wrk -t2 -c{args.connections} "
+    print(f"gunicorn (service/gunicorn.conf.py: 2 gevent workers, preload), wrk -t2 -c{args.connections} "
           f"-d{args.seconds}s, medians of {args.rounds} interleaved rounds")
     print(f"{'run':<26}{'req/s':>10}{'stmts/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'sock err':>9}")
     for name, r in medians.items():

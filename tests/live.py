@@ -33,6 +33,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def worker_pids(master: int) -> set[int]:
+    """The live child processes of ``master``, read from /proc."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master and fields[0] != "Z":
+            children.add(int(stat.parent.name))
+    return children
+
+
 @contextmanager
 def gunicorn(models_dir: Path, workdir: Path, *, workers: int = 2, **env: str) -> Iterator[Server]:
     """Start ``stancemap-serve`` on 127.0.0.1, wait until it is ready, and stop it afterwards."""

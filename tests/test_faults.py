@@ -19,7 +19,7 @@ import requests
 
 from service import create_app
 from stancemap.artifacts import CURRENT, switch_current
-from tests.live import ROOT, free_port, gunicorn
+from tests.live import ROOT, free_port, gunicorn, worker_pids
 
 pytestmark = pytest.mark.model
 
@@ -146,19 +146,6 @@ def test_ctrl_c_while_the_version_is_written_leaves_nothing_half_written(trained
     assert process.returncode == 130, err
     assert "interrupted; no model version was written" in err and "Traceback" not in err
     assert snapshot(trained) == before
-
-
-def worker_pids(master: int) -> set[int]:
-    """The live child processes of ``master``, read from /proc."""
-    children = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master and fields[0] != "Z":
-            children.add(int(stat.parent.name))
-    return children
 
 
 def test_a_killed_worker_is_replaced_and_only_its_requests_fail(models_copy, tmp_path):
