@@ -11,13 +11,57 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from itertools import repeat
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
-_WORD_CACHE_SIZE = 200_000
+_WORD_CACHE_SIZE = 50_000
+
+
+class _Vocabulary:
+    """A fitted vocabulary as sorted arrays of term hashes and columns, and its terms packed in one buffer.
+
+    A dictionary of Python strings is the largest object of a model, and every lookup writes the reference
+    counts of the objects it returns: after a fork, each worker ends up with its own copy of the pages it read.
+    Arrays are read without being written, so every worker keeps sharing the master's pages. Python's string
+    hash is 64-bit and salted per process; the table is built in the process that uses it (or its forks). A
+    query n-gram absent from the vocabulary matches a term only if their hashes collide, about one chance in
+    10^14 per n-gram for a vocabulary of 10^5 terms.
+    """
+
+    def __init__(self, vocabulary: dict[str, int]):
+        terms = [""] * len(vocabulary)
+        for term, column in vocabulary.items():
+            terms[column] = term
+        hashes = np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms))
+        order = np.argsort(hashes, kind="stable")
+        self.keys = hashes[order]
+        if len(self.keys) > 1 and not (np.diff(self.keys) > 0).all():
+            # Two terms with one hash: about one load in 10^8 for our sizes; the next process draws another salt.
+            raise ValueError("two vocabulary terms share a hash in this process; load the model again")
+        self.columns = order.astype(np.intp)
+        encoded = [term.encode("utf-8") for term in terms]
+        self.offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in encoded], out=self.offsets[1:])
+        self.blob = b"".join(encoded)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def lookup(self, grams: list[str]) -> np.ndarray:
+        """Return the column of every gram found in the vocabulary, once per occurrence, in order."""
+        if not grams or not len(self.keys):
+            return np.empty(0, dtype=np.intp)
+        hashes = np.fromiter(map(hash, grams), dtype=np.int64, count=len(grams))
+        positions = np.searchsorted(self.keys, hashes)
+        np.minimum(positions, len(self.keys) - 1, out=positions)
+        return self.columns[positions[self.keys[positions] == hashes]]
+
+    def term(self, column: int) -> str:
+        """Return the term of a column."""
+        return self.blob[self.offsets[column] : self.offsets[column + 1]].decode("utf-8")
 
 
 class _Branch:
@@ -25,36 +69,31 @@ class _Branch:
 
     def __init__(self, vectorizer: TfidfVectorizer, offset: int):
         self.offset = offset
-        # The fitted vocabulary itself, not a copy: it is the largest object of a model, shared by all workers.
-        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self._terms: list[str] | None = None
-        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+        self.vocabulary = _Vocabulary(vectorizer.vocabulary_)
+        self.idf = np.array(vectorizer.idf_, dtype=np.float64)
         self.sublinear = vectorizer.sublinear_tf
         if vectorizer.norm != "l2" or not vectorizer.use_idf:
             raise ValueError("the fast path expects l2-normalised tf-idf branches")
         self.char_wb = vectorizer.analyzer == "char_wb"
+        # The analyzers are built from an unfitted clone, so that nothing here keeps the fitted vectorizer (and
+        # its dictionary vocabulary) alive once the model is compiled.
+        analyzer = clone(vectorizer)
         if self.char_wb:
-            self.preprocess = vectorizer.build_preprocessor()
-            self._ngrams: Callable[[str], list[str]] = vectorizer._char_wb_ngrams
+            self.preprocess = analyzer.build_preprocessor()
+            self._ngrams: Callable[[str], list[str]] = analyzer._char_wb_ngrams
             self._words: dict[str, np.ndarray] = {}
         else:
-            self.analyze = vectorizer.build_analyzer()
+            self.analyze = analyzer.build_analyzer()
 
     def term(self, column: int) -> str:
         """Return the vocabulary term of one of this branch's columns (for evidence)."""
-        if self._terms is None:
-            self._terms = [""] * len(self.vocabulary)
-            for term, index in self.vocabulary.items():
-                self._terms[index] = term
-        return self._terms[column]
+        return self.vocabulary.term(column)
 
     def _word_columns(self, word: str) -> np.ndarray:
         columns = self._words.get(word)
         if columns is None:
             # Lower-casing and accent stripping act on each character, so a raw word can be preprocessed alone.
-            vocabulary = self.vocabulary
-            columns = np.array([vocabulary[g] for w in self.preprocess(word).split() for g in self._ngrams(w)
-                                if g in vocabulary], dtype=np.intp)
+            columns = self.vocabulary.lookup([g for w in self.preprocess(word).split() for g in self._ngrams(w)])
             if len(self._words) < _WORD_CACHE_SIZE:
                 self._words[word] = columns
         return columns
@@ -67,10 +106,7 @@ class _Branch:
             columns, repeats = np.unique(every, return_counts=True)
             tf = repeats.astype(np.float64)
         else:
-            terms = self.analyze(text)
-            found = np.fromiter(map(self.vocabulary.get, terms, repeat(-1, len(terms))), dtype=np.intp,
-                                count=len(terms))
-            columns, repeats = np.unique(found[found >= 0], return_counts=True)
+            columns, repeats = np.unique(self.vocabulary.lookup(self.analyze(text)), return_counts=True)
             tf = repeats.astype(np.float64)
         if self.sublinear:
             tf = np.log(tf) + 1.0
@@ -97,7 +133,7 @@ class FastHead:
             if vectorizer == "drop":
                 continue
             self.branches.append(_Branch(vectorizer, offset))
-            offset += len(vectorizer.vocabulary_)
+            offset += len(self.branches[-1].vocabulary)
         self.labels = [str(label) for label in classifier.classes_]
         coef = np.asarray(classifier.coef_, dtype=np.float64)
         self.binary = coef.shape[0] == 1
