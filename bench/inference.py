@@ -5,7 +5,8 @@ Usage: python bench/inference.py [--model models] [--rounds 5] [--single 400] [-
 Both paths score stance and sentiment for the same statements from the bundled corpus. The reference is
 ``predict_proba`` of both fitted pipelines; the fast path is ``StanceModel.predict``, which also resolves the actors
 and computes the evidence (work the reference does not do). Rounds alternate between the two paths, and each
-figure is the median over rounds, since shared machines are noisy.
+figure is the median over rounds, since shared machines are noisy. Last, whole articles through
+``stancemap.article.analyze``: the worked example repeated to 10,000 and 100,000 characters, median of the rounds.
 """
 
 from __future__ import annotations
@@ -23,12 +24,32 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from stancemap.article import analyze  # noqa: E402
 from stancemap.artifacts import version_dir  # noqa: E402
 from stancemap.loading import load_statements  # noqa: E402
 from stancemap.runtime import StanceModel  # noqa: E402
 from stancemap.trainer import default_data_files  # noqa: E402
 
 BATCHES = (1, 8, 64, 512)
+
+
+def article_timings(model: StanceModel, rounds: int) -> dict[int, tuple[float, int]]:
+    """Time ``analyze`` on the worked example repeated to 10,000 and 100,000 characters (cut at a paragraph)."""
+    example = (ROOT / "examples" / "article-fr-sommet-pyongyang.txt").read_text(encoding="utf-8").strip()
+    timings = {}
+    for size in (10_000, 100_000):
+        text = example
+        while len(text) < size:
+            text += "\n\n" + example
+        text = text[: text.rfind("\n\n", 0, size)] if len(text) > size else text
+        analyze(text, model)  # warm the caches of this text's words
+        runs = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            dyads = len(analyze(text, model)["dyads"])
+            runs.append(time.perf_counter() - started)
+        timings[size] = (statistics.median(runs), dyads)
+    return timings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,8 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     ref, fast = result["sklearn pipeline"], result["fast path"]
     print(f"{'ratio (fast)':<18}{ref['p50_ms'] / fast['p50_ms']:>8.1f}x{ref['p99_ms'] / fast['p99_ms']:>8.1f}x"
           + "".join(f"{fast['statements_per_s'][b] / ref['statements_per_s'][b]:>13.1f}x" for b in BATCHES))
+    articles = article_timings(model, args.rounds)
+    for size, (seconds, dyads) in articles.items():
+        print(f"article of {size:,} characters: {seconds * 1000:.1f} ms ({dyads} dyads), median of {args.rounds}")
     if args.json:
-        args.json.write_text(json.dumps({"model": model.version, "results": result}, indent=2))
+        args.json.write_text(json.dumps({"model": model.version, "results": result,
+                                         "article_ms": {k: v[0] * 1000 for k, v in articles.items()}}, indent=2))
     return 0
 
 
