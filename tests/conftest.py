@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from stancemap.loading import load_statements
 from stancemap.runtime import StanceModel
 from stancemap.schema import Statement
 from stancemap.trainer import default_data_files, train
+from tests.live import Server, gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,3 +83,14 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory, corpus: list[Statement]
 @pytest.fixture(scope="session")
 def model(models_dir: Path) -> StanceModel:
     return StanceModel.load(models_dir)
+
+
+LIVE_ADMIN_TOKEN = "live-admin-token-for-tests"
+
+
+@pytest.fixture(scope="session")
+def live(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One real gunicorn with the admin route enabled, shared by the fuzz, hostile-input and security tests."""
+    with gunicorn(models_dir, tmp_path_factory.mktemp("live"), STANCEMAP_ADMIN_TOKEN=LIVE_ADMIN_TOKEN,
+                  STANCEMAP_ACCESS_LOG="false") as server:
+        yield server
