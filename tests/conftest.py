@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from stancemap.gazetteer import Gazetteer
 from stancemap.loading import load_statements
@@ -15,6 +16,11 @@ from stancemap.trainer import default_data_files, train
 from tests.live import Server, gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests (chosen in pyproject.toml's pytest addopts): no per-example deadline, since timings on a shared
+# 2-core machine say nothing; "ci" is the default, "long" searches harder (pytest --hypothesis-profile=long).
+settings.register_profile("ci", deadline=None, max_examples=100, print_blob=True)
+settings.register_profile("long", deadline=None, max_examples=2000, print_blob=True)
 
 
 SMALL_GAZETTEER = """
