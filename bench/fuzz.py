@@ -98,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
                 server_errors = sum(n for status, n in result.statuses.items() if status >= 500)
                 if result.returncode or result.failures or server_errors:
                     failed = True
-                    print(result.output[result.output.find("FAILURES"):] if "FAILURES" in result.output
-                          else result.output[-5000:])
+                    marks = [result.output.find(mark) for mark in ("ERRORS", "FAILURES") if mark in result.output]
+                    print(result.output[min(marks):] if marks else result.output[-5000:])
                 seed = next((line.split()[1] for line in result.output.splitlines() if line.startswith("Seed:")),
                             None)
                 figures[title] = {"requests": dict(result.requests), "statuses": dict(result.statuses),

@@ -23,6 +23,15 @@ from service.openapi import document
 ROOT = Path(__file__).resolve().parent.parent
 # schemathesis loads this module before a run: it registers our own check, that every error is problem+json.
 HOOKS = "tests.fuzz_checks"
+# 413 is a refusal like 400: MAX_CONTENT_LENGTH counts the body's bytes, which no JSON schema can state (one
+# character is 1 to 12 bytes of JSON), so a long text may be refused as too large whether or not it is valid.
+CONFIG = """
+[checks.negative_data_rejection]
+expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429, "5xx"]
+
+[checks.positive_data_acceptance]
+expected-statuses = ["2xx", "3xx", 401, 403, 404, 409, 413, 429, "5xx"]
+"""
 
 
 def schema_for(name: str) -> dict[str, Any]:
@@ -81,6 +90,9 @@ def run_schemathesis(base_url: str, workdir: Path, *, token: str | None, max_exa
         command += ["--seed", str(seed)]
     if include_path:
         command += ["--include-path", include_path]
+    config = workdir / "schemathesis.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    command[1:1] = ["--config-file", str(config)]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": HOOKS, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=1800)
     result = FuzzResult(done.returncode, done.stdout + done.stderr)
