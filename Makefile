@@ -9,7 +9,7 @@ MODELS ?= models
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: help install browser run test lint train evaluate model clean
+.PHONY: help install browser run test lint audit train evaluate model clean
 
 help: ## List the targets with what they do
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,12 +32,14 @@ browser: ## Install Debian's Chromium for the browser test, if missing (needs ro
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	  else echo "The browser test needs Chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-test: install browser ## Run the linter and the test suite (code, data, model, service, browser tiers)
-	$(BIN)/ruff check .
+test: install browser lint audit ## Run the linter, the dependency audit and the test suite (all tiers)
 	$(BIN)/pytest
 
 lint: install ## Check the code with ruff
 	$(BIN)/ruff check .
+
+audit: install ## Check installed packages for known vulnerabilities (pip-audit; waivers: .pip-audit-waivers)
+	$(BIN)/python tools/audit.py $(if $(AUDIT_STRICT),--strict)
 
 train: install ## Train a model on the bundled corpus into models/ (cross-validated; prints the table)
 	$(BIN)/stancemap-train --out $(MODELS)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, jsonify, request
 
 from service.model_store import model_store
 from stancemap.errors import DataError
 
 bp = Blueprint("info", __name__, url_prefix="/v1")
+_DIGITS = re.compile(r"[0-9]{1,4}")
 
 
 @bp.get("/model")
@@ -27,10 +30,9 @@ def model() -> Response:
 def actors() -> Response:
     """List the gazetteer's actors, filtered by ``q`` (any name, case- and accent-insensitive)."""
     query = request.args.get("q", "")
-    try:
-        limit = int(request.args.get("limit", "50"))
-    except ValueError:
-        limit = 0
+    given = request.args.get("limit", "50")
+    # ASCII digits only: int() would also take " 5", "1_0" and "٣", which are not the integer the document promises.
+    limit = int(given) if _DIGITS.fullmatch(given) else 0
     if not 1 <= limit <= 1000:
         raise DataError("limit must be a whole number from 1 to 1000", [{"field": "limit", "message": "out of range"}])
     hits = model_store().get().gazetteer.search(query)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from service.parsing import TEXT_PATTERN
 from stancemap import __version__
 
 bp = Blueprint("openapi", __name__)
@@ -32,10 +35,10 @@ SCHEMAS: dict[str, Any] = {
     "Statement": {
         "type": "object", "required": ["text", "source", "target"],
         "properties": {
-            "text": {"type": "string", "minLength": 1, "description": "The statement"},
-            "source": {"type": "string", "minLength": 1,
+            "text": {"type": "string", "minLength": 1, "pattern": TEXT_PATTERN, "description": "The statement"},
+            "source": {"type": "string", "minLength": 1, "pattern": TEXT_PATTERN,
                        "description": "Who takes the stance: a form in the text or any id, name or alias"},
-            "target": {"type": "string", "minLength": 1, "description": "Toward whom"},
+            "target": {"type": "string", "minLength": 1, "pattern": TEXT_PATTERN, "description": "Toward whom"},
         },
     },
     "Batch": {"type": "object", "required": ["items"],
@@ -70,8 +73,10 @@ SCHEMAS: dict[str, Any] = {
     "Article": {
         "type": "object", "required": ["text"],
         "properties": {
-            "text": {"type": "string", "minLength": 1, "description": "The article, up to MAX_ARTICLE_CHARS"},
-            "lang": {"enum": ["en", "fr", "de", "es"], "description": "Guessed from the text when absent"},
+            "text": {"type": "string", "minLength": 1, "pattern": TEXT_PATTERN,
+                     "description": "The article, up to MAX_ARTICLE_CHARS"},
+            "lang": {"enum": ["en", "fr", "de", "es", None],
+                     "description": "Guessed from the text when absent or null"},
             "min_confidence": {"type": "number", "minimum": 0, "maximum": 1, "default": 0},
             "include_neutral": {"type": "boolean", "default": False},
         },
@@ -142,7 +147,9 @@ PATHS: dict[str, Any] = {
     "/v1/stance": {"post": {
         "summary": "Stance of a source toward a target in one statement, or in a batch",
         "requestBody": {"required": True, "content": {"application/json": {
-            "schema": {"oneOf": [_ref("Statement"), _ref("Batch")]}}}},
+            # A body with `items` is a batch, whatever else it holds: the single form must not have it.
+            "schema": {"oneOf": [{"allOf": [_ref("Statement"), {"not": {"required": ["items"]}}]},
+                                 _ref("Batch")]}}}},
         "responses": {"200": _json({"oneOf": [_ref("StanceResponse"), _ref("BatchResponse")]},
                                    "One prediction, or `results` in input order"), **_ERRORS},
     }},
@@ -183,15 +190,31 @@ ADMIN_PATHS: dict[str, Any] = {
 }
 
 
-def document(*, admin: bool = False) -> dict[str, Any]:
-    """Return the OpenAPI document, with the admin route when it is enabled."""
+def _with_limits(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the schemas with the configured size limits, so the document refuses what the service refuses."""
+    schemas = copy.deepcopy(SCHEMAS)
+    statement = schemas["Statement"]["properties"]
+    statement["text"]["maxLength"] = config["MAX_TEXT_CHARS"]
+    statement["source"]["maxLength"] = statement["target"]["maxLength"] = config["MAX_ACTOR_CHARS"]
+    schemas["Batch"]["properties"]["items"]["maxItems"] = config["MAX_BATCH_ITEMS"]
+    schemas["Article"]["properties"]["text"]["maxLength"] = config["MAX_ARTICLE_CHARS"]
+    return schemas
+
+
+def document(*, admin: bool = False, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the OpenAPI document, with the admin route when it is enabled and the limits of ``config``.
+
+    Without ``config``, the limits are the defaults of :data:`service.DEFAULTS`.
+    """
+    from service import DEFAULTS
+
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "Stancemap", "version": __version__,
                  "description": "Stance and sentiment of who stands where toward whom in news text. "
                                 "Every error is application/problem+json (RFC 9457)."},
         "paths": {**PATHS, **(ADMIN_PATHS if admin else {})},
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": _with_limits(config or DEFAULTS)},
     }
     if admin:
         doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
@@ -201,4 +224,5 @@ def document(*, admin: bool = False) -> dict[str, Any]:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """Serve the OpenAPI document."""
-    return jsonify(document(admin=bool(current_app.config["ADMIN_TOKEN"])))
+    config = current_app.config
+    return jsonify(document(admin=bool(config["ADMIN_TOKEN"]), config=config))

@@ -2,23 +2,52 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from flask import Request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from stancemap.article import SPLITTER_LANGUAGES
 from stancemap.errors import DataError
 
 Dyad = tuple[str, str, str]
 
+# The characters a text may not consist of only: NUL and Python's whitespace (str.isspace). Written out rather
+# than as \s because JSON Schema patterns follow ECMA-262, whose \s differs from Python's (it lacks U+001C-U+001F
+# and U+0085 and has U+FEFF); openapi.py builds the same rule into the document's `pattern` from this class.
+BLANK = ("\\u0000\\u0009-\\u000d\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f"
+         "\\u205f\\u3000")
+# Some character other than NUL or whitespace, and no NUL anywhere: the rule _string applies.
+TEXT_PATTERN = f"^[^\\u0000]*[^{BLANK}][^\\u0000]*$"
+_TEXT = re.compile(TEXT_PATTERN)
+
 
 def json_body(request: Request) -> Any:
-    """Return the request's JSON body, or raise a 400/415 problem that says what is wrong with it."""
+    """Return the request's JSON body, or raise a 400/413/415 problem that says what is wrong with it."""
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        # We do not decompress (a small gzip body can inflate to gigabytes): say so, rather than read the
+        # compressed bytes as malformed JSON or, worse, read an uncompressed body under a false label.
+        raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not accepted; send the JSON uncompressed",
+                                   [{"field": "Content-Encoding", "message": "only identity is accepted"}])
     if not request.is_json:
         raise UnsupportedMediaType("the body must be JSON, sent with Content-Type: application/json")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise DataError("the body is not valid JSON (UTF-8)", [{"field": "body", "message": "malformed JSON"}])
+    data = request.get_data(cache=True)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        # Werkzeug stops reading a chunked body at the limit without an error; the cut-off JSON would then be
+        # reported as malformed, so name the real problem.
+        raise RequestEntityTooLarge()
+    try:
+        body = json.loads(data)
+    except RecursionError as exc:
+        raise DataError("the body's JSON is nested too deeply",
+                        [{"field": "body", "message": "nested too deeply"}]) from exc
+    except ValueError as exc:  # malformed JSON, undecodable bytes, integers of more than 4,300 digits
+        raise DataError("the body is not valid JSON (UTF-8)",
+                        [{"field": "body", "message": "malformed JSON"}]) from exc
     if not isinstance(body, dict):
         raise DataError("the body must be a JSON object", [{"field": "body", "message": "must be an object"}])
     return body
@@ -35,15 +64,26 @@ def _string(value: Any, field: str, limit: int, errors: list[dict[str, Any]]) ->
     if not isinstance(value, str):
         message = "is required" if value is None else f"must be a string, not {type(value).__name__}"
         errors.append({"field": field, "message": message})
-    elif not value.strip():
-        errors.append({"field": field, "message": "must not be empty"})
     elif len(value) > limit:
         errors.append({"field": field, "message": f"is {len(value)} characters long; the limit is {limit}"})
     elif "\x00" in value:
         errors.append({"field": field, "message": "must not contain NUL characters"})
+    elif not _TEXT.match(value):
+        errors.append({"field": field, "message": "must not be empty"})
+    elif not _encodable(value):
+        errors.append({"field": field, "message": "must be valid Unicode (it has an unpaired surrogate escape)"})
     else:
         return value
     return None
+
+
+def _encodable(value: str) -> bool:
+    # JSON lets "\\ud800" through as a lone surrogate, which no UTF-8 output (logs, CSV, the CLI) can write.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_dyad(item: Any, prefix: str, limits: dict[str, int], errors: list[dict[str, Any]]) -> Dyad | None:

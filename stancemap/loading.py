@@ -16,7 +16,6 @@ from stancemap.gazetteer import Gazetteer
 from stancemap.schema import FIELDS, Statement, actor_key, validate_row
 
 FORMATS = ("jsonl", "csv", *READERS)
-_EXTRA = "\0extra"
 
 
 @dataclass
@@ -62,35 +61,48 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, Any, str | None]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only \n ends a JSON Lines record (a \r before it is whitespace to JSON): str.splitlines() would also cut
+    # at U+2028, U+0085 or a form feed, which JSON strings may hold unescaped, and split one valid row in two.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             yield number, json.loads(line), None
         except json.JSONDecodeError as exc:
             yield number, None, f"not valid JSON: {exc.msg} at column {exc.colno}"
+        except ValueError as exc:  # an integer of more than 4,300 digits
+            yield number, None, f"not usable JSON: {exc}"
+        except RecursionError:
+            yield number, None, "not usable JSON: nested too deeply"
 
 
 def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, Any, str | None]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=_EXTRA)
-    if reader.fieldnames is None:
+    # No field can be longer than the file: lift the csv module's 131,072-character cap, which raised
+    # a bare csv.Error on a long text.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    # csv.reader rather than DictReader: DictReader skips blank lines inside next(), so the line a record
+    # starts on could no longer be told, and every record after a blank line was reported a line too early.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
         return
-    missing = [name for name in ("text", "source", "target") if name not in reader.fieldnames]
+    missing = [name for name in ("text", "source", "target") if name not in header]
     if missing:
         raise DataError(
             f"{path}:1: the CSV header lacks the column(s) {', '.join(missing)}",
             [{"file": str(path), "line": 1, "field": name, "message": "missing column"} for name in missing],
         )
     start = reader.line_num + 1
-    for row in reader:
+    for values in reader:
         number, start = start, reader.line_num + 1
-        extra = row.get(_EXTRA)
-        if extra is not None:
-            yield number, None, f"has {len(extra)} more value(s) than the header has columns"
-        elif None in row.values():
+        if not values:  # a blank line
+            continue
+        if len(values) > len(header):
+            yield number, None, f"has {len(values) - len(header)} more value(s) than the header has columns"
+        elif len(values) < len(header):
             yield number, None, "has fewer values than the header has columns"
         else:
-            yield number, row, None
+            yield number, dict(zip(header, values, strict=True)), None
 
 
 def read_rows(

@@ -48,6 +48,12 @@ def _text_field(row: dict[str, Any], name: str, problems: dict[str, str]) -> str
     if isinstance(value, bool) or not isinstance(value, allowed):
         problems[name] = f"must be a string, not {type(value).__name__}"
         return None
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # JSON's "\ud800": a lone surrogate, which no file or model card can hold
+            problems[name] = "must be valid Unicode (it has an unpaired surrogate escape)"
+            return None
     return str(value).strip() or None
 
 

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from stancemap.gazetteer import Gazetteer
 from stancemap.loading import load_statements
 from stancemap.runtime import StanceModel
 from stancemap.schema import Statement
 from stancemap.trainer import default_data_files, train
+from tests.live import Server, gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests (chosen in pyproject.toml's pytest addopts): no per-example deadline, since timings on a shared
+# 2-core machine say nothing; "ci" is the default, "long" searches harder (pytest --hypothesis-profile=long).
+settings.register_profile("ci", deadline=None, max_examples=100, print_blob=True)
+settings.register_profile("long", deadline=None, max_examples=2000, print_blob=True)
 
 
 SMALL_GAZETTEER = """
@@ -81,3 +89,14 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory, corpus: list[Statement]
 @pytest.fixture(scope="session")
 def model(models_dir: Path) -> StanceModel:
     return StanceModel.load(models_dir)
+
+
+LIVE_ADMIN_TOKEN = "live-admin-token-for-tests"
+
+
+@pytest.fixture(scope="session")
+def live(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One real gunicorn with the admin route enabled, shared by the fuzz, hostile-input and security tests."""
+    with gunicorn(models_dir, tmp_path_factory.mktemp("live"), STANCEMAP_ADMIN_TOKEN=LIVE_ADMIN_TOKEN,
+                  STANCEMAP_ACCESS_LOG="false") as server:
+        yield server

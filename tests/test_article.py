@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import pytest
 
@@ -84,6 +85,28 @@ def test_language_guess_and_splitter():
     text = "M. Poutine est arrivé à Pyongyang. Les États-Unis ont réagi."
     assert [text[s:e] for s, e in split_sentences(text, "fr")] == ["M. Poutine est arrivé à Pyongyang.",
                                                                      "Les États-Unis ont réagi."]
+
+
+def test_sentence_spans_match_pysbd_without_its_quadratic_search(monkeypatch, corpus):
+    import pysbd
+
+    texts = sorted({statement.text for statement in corpus})
+    articles = [EXAMPLE, " ".join(texts[:60]), "\n\n".join(texts[-60:]), "Yes. " * 50 + "No!"]
+    for lang in ("fr", "en"):
+        reference = pysbd.Segmenter(language=lang, clean=False, char_span=True)
+        for article in articles:
+            expected = [(span.start, span.start + len(span.sent.rstrip())) for span in reference.segment(article)]
+            assert split_sentences(article, lang) == expected
+
+    # pysbd's span search scans the whole text once per sentence: 100,000 ". " took minutes. It must not run.
+    def quadratic(*args, **kwargs):
+        raise AssertionError("pysbd's sentences_with_char_spans was called")
+
+    monkeypatch.setattr(pysbd.Segmenter, "sentences_with_char_spans", quadratic)
+    text = ". " * 100_000
+    spans = split_sentences(text, "en")
+    assert spans and all(a_end <= b_start for (_, a_end), (b_start, _) in pairwise(spans))
+    assert all(text[start:end] == text[start:end].strip() != "" for start, end in spans)
 
 
 def test_api_and_cli_give_the_same_edges(models_dir, model, tmp_path, capsys):

@@ -188,3 +188,26 @@ def test_logs_are_json_lines(models_dir, capfd):
     lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
     entry = next(e for e in lines if e.get("request_id") == "log-me")
     assert entry["path"] == "/healthz" and entry["status"] == 200 and entry["duration_ms"] >= 0
+
+
+def test_document_refuses_what_the_service_refuses(client):
+    """The request schemas carry the configured limits and rules, so generated 'valid' data is accepted."""
+    spec = client.get("/openapi.json").json
+    components = spec["components"]
+
+    def body_schema(path: str) -> dict:
+        return {**spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"],
+                "components": components}
+
+    accepted = [("/v1/stance", STATEMENT), ("/v1/stance", {"items": [STATEMENT] * 8}),
+                ("/v1/stance", {**STATEMENT, "items": [STATEMENT]}),  # `items` makes it a batch
+                ("/v1/analyze", {"text": STATEMENT["text"], "lang": None})]
+    refused = [("/v1/stance", {"items": [STATEMENT] * 9}), ("/v1/stance", {**STATEMENT, "text": "x" * 501}),
+               ("/v1/stance", {**STATEMENT, "source": " \x1c\x85"}), ("/v1/stance", {**STATEMENT, "target": "a\x00"}),
+               ("/v1/stance", {**STATEMENT, "items": "nope"}), ("/v1/analyze", {"text": "\u3000"})]
+    for path, body in accepted:
+        jsonschema.validate(body, body_schema(path))
+        assert client.post(path, json=body).status_code == 200, body
+    for path, body in refused:
+        assert not jsonschema.Draft202012Validator(body_schema(path)).is_valid(body), body
+        assert_problem(client.post(path, json=body), 400)
