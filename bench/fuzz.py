@@ -2,7 +2,7 @@
 
 Usage: python bench/fuzz.py [--model models] [--max-examples 1000] [--seed N] [--workers 2] [--json F]
 
-Starts the service (2 sync workers, the admin route enabled with a random token) on a free 127.0.0.1 port and
+Starts the service (2 gevent workers, the admin route enabled with a random token) on a free 127.0.0.1 port and
 runs schemathesis' command line on it twice: every route with the admin token (its ``ignored_auth`` check also
 sends the admin requests without a token and with a wrong one), then the admin route with no token at all.
 Every built-in check runs, plus ours (every 4xx/5xx is problem+json with its own status). Prints the requests
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         models = model_folder(args.model, workdir)
         with gunicorn(models, workdir, STANCEMAP_ADMIN_TOKEN=token, STANCEMAP_ACCESS_LOG="false") as server:
-            print(f"service: gunicorn, 2 sync workers, {server.url}; schemathesis --checks all "
+            print(f"service: gunicorn, 2 gevent workers, {server.url}; schemathesis --checks all "
                   f"--max-examples {args.max_examples} --workers {args.workers}")
             runs = [("every route, with the admin token", {"token": token}),
                     ("the admin route, without a token", {"token": None, "include_path": "/v1/admin/reload"})]
