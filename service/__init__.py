@@ -15,6 +15,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_TEXT_CHARS": 10_000,
     "MAX_ACTOR_CHARS": 200,
     "MAX_ARTICLE_CHARS": 200_000,
+    # Characters of sentences the model may read for one article (each actor pair reads its sentence): a few
+    # seconds of work; a normal 200,000-character article reads about a million.
+    "MAX_ARTICLE_SCORED_CHARS": 3_000_000,
     "ADMIN_TOKEN": None,  # set it to enable POST /v1/admin/reload
     "LOG_LEVEL": "INFO",
     "ACCESS_LOG": True,

@@ -156,7 +156,9 @@ PATHS: dict[str, Any] = {
     "/v1/analyze": {"post": {
         "summary": "An article's sentences, every ordered actor pair per sentence, and the stance graph",
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Article")}}},
-        "responses": {"200": _json(_ref("Analysis"), "Sentences, dyads and graph"), **_ERRORS},
+        "responses": {"200": _json(_ref("Analysis"), "Sentences, dyads and graph"), **_ERRORS,
+                      "422": _problem("The article's actor pairs would read more than MAX_ARTICLE_SCORED_CHARS "
+                                      "characters of sentences: split it")},
     }},
     "/": {"get": {"summary": "The web page that draws an article's stance graph", "responses": {"200": {
         "description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}}}},

@@ -53,6 +53,6 @@ def analyze() -> Response:
     options = parse_analyze_request(json_body(request), current_app.config["MAX_ARTICLE_CHARS"])
     model = model_store().get()
     g.model_version = model.version
-    result = analyze_article(model=model, **options)
+    result = analyze_article(model=model, max_scored_chars=current_app.config["MAX_ARTICLE_SCORED_CHARS"], **options)
     record(result["dyads"])
     return jsonify(result)

@@ -32,6 +32,13 @@ class DataError(StancemapError):
     title = "Invalid input"
 
 
+class TooMuchWork(StancemapError):
+    """A well-formed input asks for more computation than the configured limit allows."""
+
+    status = 422
+    title = "Too much work"
+
+
 class ModelError(StancemapError):
     """A model artifact is missing, corrupt, or was built with another library version."""
 

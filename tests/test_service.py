@@ -211,3 +211,17 @@ def test_document_refuses_what_the_service_refuses(client):
     for path, body in refused:
         assert not jsonschema.Draft202012Validator(body_schema(path)).is_valid(body), body
         assert_problem(client.post(path, json=body), 400)
+
+
+def test_article_whose_pairs_would_read_too_much_is_refused_before_scoring(models_dir):
+    # One run-on "sentence" naming many actors: every ordered pair reads the whole of it.
+    names = ["France", "Allemagne", "Italie", "Espagne", "Pologne", "Japon", "Chine", "Inde", "Brésil", "Canada",
+             "Mexique", "Turquie", "Iran", "Égypte", "Nigeria", "Kenya", "Chili", "Pérou", "Suède", "Norvège"]
+    run_on = ", ".join(f"{name} a discuté avec ses voisins de la situation régionale" for name in names) + "."
+    limited = create_app({"MODEL_DIR": str(models_dir), "ACCESS_LOG": False,
+                          "MAX_ARTICLE_SCORED_CHARS": 100_000}).test_client()
+    problem = assert_problem(limited.post("/v1/analyze", json={"text": run_on}), 422)
+    assert "380 actor pairs" in problem["detail"] and "split it" in problem["detail"]
+    assert problem["errors"][0]["field"] == "text"
+    ordinary = "La France soutient l'Allemagne. Le Japon a condamné la Chine."
+    assert limited.post("/v1/analyze", json={"text": ordinary}).status_code == 200
