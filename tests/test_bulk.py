@@ -154,6 +154,26 @@ def test_killed_run_resumes_without_losing_or_repeating_an_article(reference, ne
               f"{len(set(ids))} article ids with dyads, each once; {len(ids)} dyads, as uninterrupted")
 
 
+def test_ctrl_c_stops_the_pool_quickly_and_keeps_finished_partitions(news, models_dir, tmp_path):
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "training.batch", str(news), "--out", str(out), "--model", str(models_dir),
+         "--workers", "2", "--partition-size", str(PARTITION), "--quiet"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None and not (out / "ledger.jsonl").is_file():
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    try:
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130
+    assert "rerun the same command to continue" in err and "Traceback" not in err
+    assert 1 <= len((out / "ledger.jsonl").read_text().splitlines()) < ARTICLES // PARTITION
+
+
 def test_a_rerun_with_another_job_is_refused(reference, news, models_dir, capsys):
     assert batch_cli([str(news), "--out", str(reference), "--model", str(models_dir), "--partition-size", "9"]) == 2
     err = capsys.readouterr().err

@@ -97,7 +97,8 @@ class DaskRunner:
             return {}
         return {f"worker {i}": peaks[address] for i, address in enumerate(sorted(peaks))}
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        # Closing our client releases its futures: the scheduler drops the partitions still queued.
         if self.own_client:
             self.client.close()
         if self.cluster is not None:

@@ -158,7 +158,7 @@ class _InlineRunner:
     def worker_rss_mb(self) -> dict[str, float]:
         return {}
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         pass
 
 
@@ -182,7 +182,12 @@ class _PoolRunner:
         # Children's peak is known once they have exited: read after close().
         return {}
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        if abort:
+            # Interrupted: the partitions in progress will run again on the rerun, so waiting for them (up to a
+            # partition's time) would only delay the exit. The executor offers no public way to stop its workers.
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.terminate()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -388,6 +393,7 @@ def run_job(
                 summary.dyads_analysed += result.dyads
                 bar.update(result.articles)
 
+    aborted = True
     try:
         with rejects_tmp.open("w", encoding="utf-8") as rejects:
             for index, articles in partitions(read_articles(inputs), partition_size, on_reject):
@@ -402,10 +408,11 @@ def run_job(
                 pending.add(runner.submit(index, articles, jsonl))
             drain(0)
         os.replace(rejects_tmp, out / "rejects.jsonl")
+        aborted = False
     finally:
         bar.close()
-        worker_rss = runner.worker_rss_mb()
-        runner.close()
+        worker_rss = {} if aborted else runner.worker_rss_mb()
+        runner.close(abort=aborted)
         rejects_tmp.unlink(missing_ok=True)
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.dyads = summary.dyads_analysed + sum(done[i]["dyads"] for i in done)
