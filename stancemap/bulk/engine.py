@@ -356,6 +356,8 @@ def run_job(
     if partition_size < 1:
         raise DataError("--partition-size must be at least 1")
     inputs = check_inputs(inputs)
+    # The version folder itself, not models/current: a retraining during the job must not change its model.
+    model_path = version_dir(model_path)
     identity, approx_records = job_identity(inputs, model_path, partition_size, jsonl)
     claim_output(out, identity)
     done = read_ledger(out)
