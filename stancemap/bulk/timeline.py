@@ -60,6 +60,8 @@ def plot(rows: list[dict[str, Any]], source: str, target: str, period: str, png:
         bottom.bar(days, counts, width=width, bottom=base, color=colour, label=label)
         base = [b + c for b, c in zip(base, counts, strict=True)]
     bottom.set_ylabel("dyads")
+    # Headroom above the tallest bar keeps the legend off the bars.
+    bottom.set_ylim(0, max(max(base, default=0), 1) * 1.3)
     bottom.legend(loc="upper left", ncols=3, frameon=False)
     figure.autofmt_xdate()
     figure.tight_layout()
