@@ -136,14 +136,7 @@ def verify(path: str | Path) -> tuple[dict[str, Any], Path]:
     artifact = folder / manifest["artifact"]["file"]
     if not artifact.is_file():
         raise ModelError(f"{artifact}: the model artifact is missing")
-    digest = sha256_file(artifact)
-    if digest != manifest["artifact"]["sha256"]:
-        raise ModelError(f"{artifact}: checksum mismatch (manifest {manifest['artifact']['sha256'][:12]}..., "
-                         f"file {digest[:12]}...): the artifact is corrupt or was modified")
-    built, running = manifest["libraries"].get("scikit-learn"), package_version("scikit-learn")
-    if built != running:
-        raise ModelError(f"{folder}: built with scikit-learn {built}, but {running} is installed; "
-                         "retrain the model or install the same version")
+    check_artifact(sha256_file(artifact), manifest, artifact)
     return manifest, folder
 
 
@@ -156,3 +149,17 @@ def load_verified(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
     except Exception as exc:
         raise ModelError(f"{artifact}: cannot load the model: {exc}") from exc
     return model, manifest, folder
+
+
+def check_artifact(digest: str, manifest: dict[str, Any], where: str | Path) -> None:
+    """Refuse an artifact whose SHA-256 differs from its manifest's, or built with another scikit-learn.
+
+    Shared by :func:`verify` and by the Dask workers, which receive the artifact's bytes rather than a path.
+    """
+    if digest != manifest["artifact"]["sha256"]:
+        raise ModelError(f"{where}: checksum mismatch (manifest {manifest['artifact']['sha256'][:12]}..., "
+                         f"file {digest[:12]}...): the artifact is corrupt or was modified")
+    built, running = manifest["libraries"].get("scikit-learn"), package_version("scikit-learn")
+    if built != running:
+        raise ModelError(f"{where}: built with scikit-learn {built}, but {running} is installed; "
+                         "retrain the model or install the same version")

@@ -47,7 +47,8 @@ def test_runs_as_non_root_with_a_python_healthcheck_on_a_real_route():
 def test_constraints_pin_every_dependency():
     pins = {line.split("==")[0].lower().replace("_", "-")
             for line in (ROOT / "constraints.txt").read_text().splitlines() if "==" in line}
-    wanted = PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["test"]
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    wanted = PYPROJECT["project"]["dependencies"] + extras["test"] + extras["batch"]
     names = {re.split(r"[<>=!~\[ ]", dep)[0].lower().replace("_", "-") for dep in wanted}
     assert names <= pins, names - pins
     assert "constraints.txt" in DOCKERFILE and "constraints.txt" in (ROOT / "Makefile").read_text()
