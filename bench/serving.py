@@ -146,6 +146,14 @@ def wrk(url: str, bodies: list[dict], seconds: int, connections: int, workdir: P
     return wrk_figures(out)
 
 
+def have_wrk() -> bool:
+    """Say whether Debian's wrk is installed, and how to install it if not."""
+    if shutil.which("wrk"):
+        return True
+    print("wrk is needed: apt-get install wrk", file=sys.stderr)
+    return False
+
+
 def wrk_figures(out: str) -> dict[str, float]:
     """Read requests/s, p50/p99 latency (ms), non-2xx responses and socket errors from wrk's report."""
 
@@ -170,8 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mlserver", help="an mlserver executable with mlserver-sklearn and stancemap installed")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    if not shutil.which("wrk"):
-        print("wrk is needed: apt-get install wrk", file=sys.stderr)
+    if not have_wrk():
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="stancemap-serving-"))
     (workdir / "constant_app.py").write_text(CONSTANT_APP)

@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import corpus_items, wrk_figures  # noqa: E402
+from bench.serving import corpus_items, have_wrk, wrk_figures  # noqa: E402
 from tests.live import gunicorn, worker_pids  # noqa: E402
 
 LUA = """
@@ -111,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steady-seconds", type=float, default=20, help="before, kill and after phases")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    if not shutil.which("wrk"):
-        print("wrk is needed: apt-get install wrk", file=sys.stderr)
+    if not have_wrk():
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="stancemap-soak-"))
     models = workdir / "models"

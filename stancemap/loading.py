@@ -60,20 +60,24 @@ def _decode(path: Path, data: bytes) -> str:
         ) from exc
 
 
+def json_record(line: str) -> tuple[Any, str | None]:
+    """Parse one JSON Lines record: ``(value, None)``, or ``(None, why)`` for a line that is not usable JSON."""
+    try:
+        return json.loads(line), None
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON: {exc.msg} at column {exc.colno}"
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        return None, f"not usable JSON: {exc}"
+    except RecursionError:
+        return None, "not usable JSON: nested too deeply"
+
+
 def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, Any, str | None]]:
     # Only \n ends a JSON Lines record (a \r before it is whitespace to JSON): str.splitlines() would also cut
     # at U+2028, U+0085 or a form feed, which JSON strings may hold unescaped, and split one valid row in two.
     for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line), None
-        except json.JSONDecodeError as exc:
-            yield number, None, f"not valid JSON: {exc.msg} at column {exc.colno}"
-        except ValueError as exc:  # an integer of more than 4,300 digits
-            yield number, None, f"not usable JSON: {exc}"
-        except RecursionError:
-            yield number, None, "not usable JSON: nested too deeply"
+        if line.strip():
+            yield number, *json_record(line)
 
 
 def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, Any, str | None]]:

@@ -129,3 +129,14 @@ def test_ledger_counts_a_partition_only_when_its_file_is_whole(tmp_path: Path):
     (tmp_path / "ledger.jsonl").write_text("\n".join([entry(0, b"part 0"), entry(1, b"other"), entry(2, b"part 2"),
                                                       '{"partition": 3, "artic']), encoding="utf-8")
     assert sorted(read_ledger(tmp_path)) == [0]
+
+
+def test_long_articles_in_jsonl_and_csv_are_read_whole(tmp_path: Path):
+    # Longer than the csv module's default field cap, and with a line separator JSON may hold unescaped.
+    long_text = "Paris soutient Berlin.\u2028" + "Moscou et Kiev. " * 12_000
+    jsonl, csv_path = tmp_path / "long.jsonl", tmp_path / "long.csv"
+    jsonl.write_text(json.dumps({"id": "j1", "text": long_text}, ensure_ascii=False) + "\n", encoding="utf-8")
+    csv_path.write_text('id,text\nc1,"' + long_text + '"\n', encoding="utf-8")
+    articles, rejects = split(list(read_articles([jsonl, csv_path])))
+    assert not rejects
+    assert [(a.id, a.text) for a in articles] == [("j1", long_text), ("c1", long_text)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stancemap.errors import DataError
+from stancemap.loading import json_record
 
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 FIELDS = ("id", "text", "date", "outlet", "lang")
@@ -103,16 +103,14 @@ def _jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:
             except UnicodeDecodeError as exc:
                 yield number, None, f"not valid UTF-8 ({exc.reason})"
                 continue
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line), None
-            except json.JSONDecodeError as exc:
-                yield number, None, f"not valid JSON: {exc.msg} at column {exc.colno}"
+            if line.strip():
+                yield number, *json_record(line)
 
 
 def _csv(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     try:
+        # An article may be longer than the csv module's 131,072-character field cap; none is longer than the file.
+        csv.field_size_limit(max(csv.field_size_limit(), path.stat().st_size + 1))
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle, restkey="\0extra")
             if reader.fieldnames is None:
