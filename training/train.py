@@ -40,16 +40,17 @@ def cannot_write(out: Path, exc: OSError) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command."""
     args = parser().parse_args(argv)
-    try:
-        # Fail before minutes of training, not after, when the models folder cannot be written.
-        args.out.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=args.out).close()
-    except OSError as exc:
-        return cannot_write(args.out, exc)
     gazetteer = load_gazetteer(args.gazetteer)
     files = args.data or default_data_files()
     statements = load_or_exit(files, gazetteer, require_stance=True, skip_invalid=args.skip_invalid,
                               fmt=args.format, split=args.split)
+    try:
+        # Fail before minutes of training, not after, when the models folder cannot be written (bad data has
+        # been refused by now, so no folder is made for a run that stops there).
+        args.out.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=args.out).close()
+    except OSError as exc:
+        return cannot_write(args.out, exc)
     try:
         folder, metrics = train(statements, gazetteer, args.out, data_files=files, folds=args.folds,
                                 seed=args.seed, C=args.C, progress=say)
