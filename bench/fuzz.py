@@ -75,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=ROOT / "models", help="a models folder or one version")
     parser.add_argument("--max-examples", type=int, default=1000, help="cases per route and phase (default 1000)")
     parser.add_argument("--seed", type=int, help="replay a run (printed at the end of each run's report)")
-    parser.add_argument("--workers", type=int, default=2, help="concurrent schemathesis workers (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help=(
+        "concurrent schemathesis workers (default 2; with more than one, CPython 3.11's ast.parse can crash the "
+        "fuzzer itself under threads, reported as a Runtime Error, not a finding: rerun with 1)"))
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
 

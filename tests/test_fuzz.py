@@ -24,7 +24,9 @@ def test_the_problem_check_catches_what_it_should():
 
 
 def test_generated_requests_on_every_route_find_nothing(live, tmp_path):
-    result = run_schemathesis(live.url, tmp_path, token=LIVE_ADMIN_TOKEN, max_examples=120, seed=SEED, workers=2)
+    # One schemathesis worker: with two threads, hypothesis' concurrent ast.parse hit a CPython 3.11 bug once in CI
+    # ("SystemError: AST constructor recursion depth mismatch"), a fuzzer crash rather than a finding.
+    result = run_schemathesis(live.url, tmp_path, token=LIVE_ADMIN_TOKEN, max_examples=120, seed=SEED, workers=1)
     assert result.returncode == 0 and result.failures == 0, result.output[-20000:]
     # schemathesis does not test the document's own path; every other route must have been exercised.
     routes = {f"{method.upper()} {path}" for path, item in document(admin=True)["paths"].items()
