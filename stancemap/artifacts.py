@@ -140,6 +140,12 @@ def verify(path: str | Path) -> tuple[dict[str, Any], Path]:
     return manifest, folder
 
 
+def read_metrics(folder: Path) -> dict[str, Any]:
+    """Read the cross-validated metrics written beside a version's artifact, or ``{}`` if there are none."""
+    path = folder / METRICS
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 def load_verified(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
     """Load a model once :func:`verify` has passed; return the model, its manifest and its folder."""
     manifest, folder = verify(path)

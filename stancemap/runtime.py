@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from stancemap.artifacts import METRICS, load_verified
+from stancemap.artifacts import load_verified, read_metrics
 from stancemap.errors import ModelError
 from stancemap.fastpath import FastHead
 from stancemap.features import ACTOR_TOKEN, SOURCE_TOKEN, TARGET_TOKEN
@@ -94,9 +93,7 @@ class StanceModel:
     def load(cls, path: str | Path) -> StanceModel:
         """Load the version ``path`` names (a version folder, or a models folder's ``current``), verified."""
         model, manifest, folder = load_verified(path)
-        metrics_path = folder / METRICS
-        metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
-        return cls(model, manifest, metrics)
+        return cls(model, manifest, read_metrics(folder))
 
     @property
     def version(self) -> str:
