@@ -2,118 +2,106 @@
 
 For one statement, most of ``Pipeline.predict_proba``'s time is spent building and validating sparse matrices,
 not computing. This module reads the fitted vocabularies, idf weights and coefficients once, and then scores a
-masked text with plain dictionaries and one small dense product. ``char_wb`` n-grams never cross a word
-boundary, so each word's n-gram ids are computed once and cached: news vocabulary repeats. The scikit-learn
-pipeline stays the training artifact and the reference: a test checks both give the same probabilities.
+batch of masked texts with a fixed number of array operations, however many texts and branches there are: the
+Python work left per text is cutting it into n-grams. ``char_wb`` n-grams never cross a word boundary, so each
+word's columns are computed once and cached: news vocabulary repeats. The scikit-learn pipeline stays the training
+artifact and the reference: a test checks both give the same probabilities.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
 _WORD_CACHE_SIZE = 50_000
+_EMPTY = np.empty(0, dtype=np.intp)
 
 
 class _Vocabulary:
-    """A fitted vocabulary as sorted arrays of term hashes and columns, and its terms packed in one buffer.
+    """The string-keyed vocabularies of a head as one sorted array of salted term hashes, and their terms packed.
 
     A dictionary of Python strings is the largest object of a model, and every lookup writes the reference
     counts of the objects it returns: after a fork, each worker ends up with its own copy of the pages it read.
     Arrays are read without being written, so every worker keeps sharing the master's pages. Python's string
-    hash is 64-bit and salted per process; the table is built in the process that uses it (or its forks). A
-    query n-gram absent from the vocabulary matches a term only if their hashes collide, about one chance in
-    10^14 per n-gram for a vocabulary of 10^5 terms.
+    hash is 64-bit and salted per process; the table is built in the process that uses it (or its forks). Each
+    branch XORs its own constant into the hashes, so one search serves every branch even where two branches
+    hold the same string. A query n-gram absent from the vocabulary matches a term only if their hashes
+    collide, about one chance in 10^14 per n-gram for a vocabulary of 10^5 terms.
     """
 
-    def __init__(self, vocabulary: dict[str, int]):
-        terms = [""] * len(vocabulary)
-        for term, column in vocabulary.items():
-            terms[column] = term
-        hashes = np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms))
-        order = np.argsort(hashes, kind="stable")
-        self.keys = hashes[order]
+    def __init__(self, vocabularies: Sequence[tuple[dict[str, int], int, int]]):
+        terms, hashes, columns = [], [], []
+        for vocabulary, offset, salt in vocabularies:
+            for term, column in vocabulary.items():
+                terms.append((offset + column, term))
+                hashes.append(hash(term) ^ salt)
+                columns.append(offset + column)
+        keys = np.array(hashes, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
         if len(self.keys) > 1 and not (np.diff(self.keys) > 0).all():
             # Two terms with one hash: about one load in 10^8 for our sizes; the next process draws another salt.
             raise ValueError("two vocabulary terms share a hash in this process; load the model again")
-        self.columns = order.astype(np.intp)
-        encoded = [term.encode("utf-8") for term in terms]
+        self.columns = np.array(columns, dtype=np.intp)[order]
+        terms.sort()
+        encoded = [term.encode("utf-8") for _, term in terms]
+        self.terms = np.array([column for column, _ in terms], dtype=np.intp)
         self.offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(e) for e in encoded], out=self.offsets[1:])
         self.blob = b"".join(encoded)
 
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def lookup(self, grams: list[str]) -> np.ndarray:
-        """Return the column of every gram found in the vocabulary, once per occurrence, in no set order."""
-        if not grams or not len(self.keys):
-            return np.empty(0, dtype=np.intp)
-        # Sorted queries walk the keys in one direction, which measured 2-3% faster; callers count, not order.
-        hashes = np.sort(np.fromiter(map(hash, grams), dtype=np.int64, count=len(grams)))
-        positions = np.searchsorted(self.keys, hashes)
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return where ``keys`` (salted hashes) are found, as a mask over them, and the columns they name."""
+        if not len(self.keys):
+            return np.zeros(len(keys), dtype=bool), _EMPTY
+        positions = np.searchsorted(self.keys, keys)
         np.minimum(positions, len(self.keys) - 1, out=positions)
-        return self.columns[positions[self.keys[positions] == hashes]]
+        found = self.keys[positions] == keys
+        return found, self.columns[positions[found]]
 
-    def term(self, column: int) -> str:
-        """Return the term of a column."""
-        return self.blob[self.offsets[column] : self.offsets[column + 1]].decode("utf-8")
+    def term(self, index: int) -> str:
+        """Return the ``index``-th term in column order."""
+        return self.blob[self.offsets[index] : self.offsets[index + 1]].decode("utf-8")
 
 
+@dataclass
 class _Branch:
-    """One fitted TfidfVectorizer of the FeatureUnion, as a function from text to {column: weight}."""
+    """One fitted TfidfVectorizer of the FeatureUnion: where its columns start and how it cuts text."""
 
-    def __init__(self, vectorizer: TfidfVectorizer, offset: int):
-        self.offset = offset
-        self.vocabulary = _Vocabulary(vectorizer.vocabulary_)
-        self.idf = np.array(vectorizer.idf_, dtype=np.float64)
-        self.sublinear = vectorizer.sublinear_tf
-        if vectorizer.norm != "l2" or not vectorizer.use_idf:
-            raise ValueError("the fast path expects l2-normalised tf-idf branches")
-        self.char_wb = vectorizer.analyzer == "char_wb"
-        # The analyzers are built from an unfitted clone, so that nothing here keeps the fitted vectorizer (and
-        # its dictionary vocabulary) alive once the model is compiled.
-        analyzer = clone(vectorizer)
-        if self.char_wb:
-            self.preprocess = analyzer.build_preprocessor()
-            self._ngrams: Callable[[str], list[str]] = analyzer._char_wb_ngrams
-            self._words: dict[str, np.ndarray] = {}
-        else:
-            self.analyze = analyzer.build_analyzer()
+    name: str
+    offset: int
+    size: int
+    salt: int
+    analyze: Callable[[str], list[str]]
+    char_wb: bool
 
-    def term(self, column: int) -> str:
-        """Return the vocabulary term of one of this branch's columns (for evidence)."""
-        return self.vocabulary.term(column)
 
-    def _word_columns(self, word: str) -> np.ndarray:
-        columns = self._words.get(word)
-        if columns is None:
-            # Lower-casing and accent stripping act on each character, so a raw word can be preprocessed alone.
-            columns = self.vocabulary.lookup([g for w in self.preprocess(word).split() for g in self._ngrams(w)])
-            if len(self._words) < _WORD_CACHE_SIZE:
-                self._words[word] = columns
-        return columns
+def _branch(name: str, vectorizer: TfidfVectorizer, offset: int, salt: int) -> _Branch:
+    if vectorizer.norm != "l2" or not vectorizer.use_idf:
+        raise ValueError("the fast path expects l2-normalised tf-idf branches")
+    # The analyzers come from an unfitted clone, so that nothing here keeps the fitted vectorizer (and its
+    # dictionary vocabulary) alive once the model is compiled.
+    analyzer = clone(vectorizer)
+    char_wb = vectorizer.analyzer == "char_wb"
+    analyze = analyzer.build_preprocessor() if char_wb else analyzer.build_analyzer()
+    return _Branch(name, offset, len(vectorizer.vocabulary_), salt, analyze, char_wb)
 
-    def weights(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return this branch's columns and l2-normalised tf-idf weights of ``text``, as the vectorizer does."""
-        if self.char_wb:
-            words = text.split()
-            every = np.concatenate([self._word_columns(w) for w in words]) if words else np.empty(0, np.intp)
-            columns, repeats = np.unique(every, return_counts=True)
-            tf = repeats.astype(np.float64)
-        else:
-            columns, repeats = np.unique(self.vocabulary.lookup(self.analyze(text)), return_counts=True)
-            tf = repeats.astype(np.float64)
-        if self.sublinear:
-            tf = np.log(tf) + 1.0
-        values = tf * self.idf[columns]
-        norm = math.sqrt(values @ values)
-        return columns, (values / norm if norm > 0 else values)
+
+@dataclass
+class Scores:
+    """A batch's class probabilities and features: text ``i`` has ``columns[starts[i]:starts[i + 1]]``."""
+
+    probabilities: np.ndarray
+    starts: np.ndarray
+    columns: np.ndarray
+    values: np.ndarray
+    coefficients: np.ndarray
 
 
 class FastHead:
@@ -128,13 +116,33 @@ class FastHead:
     def __init__(self, pipeline: Pipeline):
         self.masker = pipeline.named_steps["mask"]
         union = pipeline.named_steps["features"]
-        classifier = pipeline[-1]
-        self.branches, offset = [], 0
-        for _, vectorizer in union.transformer_list:
+        self.branches: list[_Branch] = []
+        vocabularies, offset = [], 0
+        for index, (name, vectorizer) in enumerate(union.transformer_list):
             if vectorizer == "drop":
                 continue
-            self.branches.append(_Branch(vectorizer, offset))
-            offset += len(self.branches[-1].vocabulary)
+            branch = _branch(name, vectorizer, offset, salt=index * 0x9E3779B97F4A7C15 % 2**63)
+            if not branch.char_wb:
+                vocabularies.append((vectorizer.vocabulary_, offset, branch.salt))
+            self.branches.append(branch)
+            offset += branch.size
+        self.vocabulary = _Vocabulary(vocabularies)
+        # The char_wb branch's words are looked up in its own table, once per word (then cached).
+        self._char = next((b for b in self.branches if b.char_wb), None)
+        if sum(b.char_wb for b in self.branches) > 1:
+            raise ValueError("the fast path expects at most one char_wb branch")
+        if self._char is not None:
+            vectorizer = dict(union.transformer_list)[self._char.name]
+            self._char_vocabulary = _Vocabulary([(vectorizer.vocabulary_, self._char.offset, self._char.salt)])
+            self._char_ngrams: Callable[[str], list[str]] = clone(vectorizer)._char_wb_ngrams
+            self._words: dict[str, np.ndarray] = {}
+        self.width = offset
+        self.bounds = np.array([b.offset for b in self.branches], dtype=np.intp)
+        self.idf = np.concatenate([np.asarray(v.idf_, dtype=np.float64) for _, v in union.transformer_list
+                                   if v != "drop"])
+        self.sublinear = np.array([v.sublinear_tf for _, v in union.transformer_list if v != "drop"])
+        self.all_sublinear = bool(self.sublinear.all())
+        classifier = pipeline[-1]
         self.labels = [str(label) for label in classifier.classes_]
         coef = np.asarray(classifier.coef_, dtype=np.float64)
         self.binary = coef.shape[0] == 1
@@ -142,27 +150,97 @@ class FastHead:
         self.coef_t = np.ascontiguousarray(coef.T)
         self.intercept = np.asarray(classifier.intercept_, dtype=np.float64)
 
-    def branch_of(self, column: int) -> int:
-        """Return the index of the branch a column belongs to."""
-        return max(i for i, branch in enumerate(self.branches) if branch.offset <= column)
+    def names(self, columns: np.ndarray) -> list[str]:
+        """Return ``"branch: term"`` for each of ``columns`` (for evidence)."""
+        branches = self.bounds.searchsorted(columns, side="right") - 1
+        chars = self._char.offset if self._char is not None else -1
+        strings = self.vocabulary.terms.searchsorted(columns).tolist()
+        return [f"{self.branches[b].name}: "
+                + (self._char_vocabulary.term(c - chars) if self.branches[b].char_wb else self.vocabulary.term(i))
+                for b, c, i in zip(branches.tolist(), columns.tolist(), strings, strict=True)]
 
-    def features(self, masked: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return the non-zero columns of a masked text and their values."""
-        parts = [branch.weights(masked) for branch in self.branches]
-        columns = np.concatenate([c + branch.offset for (c, _), branch in zip(parts, self.branches, strict=True)])
-        return columns, np.concatenate([v for _, v in parts])
+    def _word_columns(self, word: str) -> np.ndarray:
+        columns = self._words.get(word)
+        if columns is None:
+            grams = self._char_ngrams(word)
+            salt = self._char.salt if self._char is not None else 0
+            keys = np.fromiter((hash(g) ^ salt for g in grams), dtype=np.int64, count=len(grams))
+            columns = self._char_vocabulary.lookup(keys)[1]
+            if len(self._words) < _WORD_CACHE_SIZE:
+                self._words[word] = columns
+        return columns
 
-    def probabilities(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Return the class probabilities for one statement's features, as the classifier's predict_proba."""
-        decision = values @ self.coef_t[columns] + self.intercept
+    def score(self, texts: Sequence[str]) -> Scores:
+        """Score a batch of masked texts: tf-idf features of every branch, then the classifier's probabilities."""
+        grams: list[str] = []
+        salts: list[int] = []
+        lengths: list[int] = []
+        rows: list[int] = []
+        chars: list[np.ndarray] = []
+        char_rows: list[int] = []
+        for row, text in enumerate(texts):
+            for branch in self.branches:
+                if branch.char_wb:
+                    found = [self._word_columns(w) for w in branch.analyze(text).split()]
+                    chars += found
+                    char_rows.append(sum(len(c) for c in found))
+                else:
+                    cut = branch.analyze(text)
+                    grams += cut
+                    salts.append(branch.salt)
+                    lengths.append(len(cut))
+                    rows.append(row)
+        # Every n-gram of the batch is hashed and looked up at once; rows say whose it is.
+        keys = np.fromiter(map(hash, grams), dtype=np.int64, count=len(grams))
+        keys ^= np.repeat(np.array(salts, dtype=np.int64), lengths)
+        found, columns = self.vocabulary.lookup(keys)
+        owners = np.repeat(np.array(rows, dtype=np.intp), lengths)[found]
+        if chars:
+            columns = np.concatenate([columns, *chars])
+            owners = np.concatenate([owners, np.repeat(np.arange(len(char_rows)), char_rows)])
+        return self._tfidf(len(texts), owners, columns)
+
+    def _tfidf(self, count: int, owners: np.ndarray, columns: np.ndarray) -> Scores:
+        # One key per (text, column): sorted, equal keys count a term, and features come ordered by text, then
+        # branch. Written out rather than np.unique, whose checks cost more than the work for one statement.
+        cells = owners.astype(np.int64) * self.width + columns
+        cells.sort()
+        new = np.empty(len(cells), dtype=bool)
+        new[:1] = True
+        np.not_equal(cells[1:], cells[:-1], out=new[1:])
+        firsts = np.flatnonzero(new)
+        tf = _gaps(firsts, len(cells)).astype(np.float64)
+        cells = cells[firsts]
+        owners = cells // self.width
+        columns = cells - owners * self.width
+        # Where each (text, branch) group starts: the l2 norm is taken per group, as each vectorizer does.
+        edges = cells.searchsorted((np.arange(count)[:, None] * self.width + self.bounds).ravel())
+        sizes = _gaps(edges, len(cells))
+        values = np.log(tf) + 1.0 if self.all_sublinear else self._sublinear(tf, sizes, count)
+        values *= self.idf[columns]
+        squares = np.concatenate((values * values, [0.0]))  # an empty last group may start past the end
+        values /= np.repeat(np.sqrt(np.add.reduceat(squares, edges)), sizes)
+        coefficients = self.coef_t.take(columns, axis=0)
+        rows = np.concatenate((edges[:: len(self.branches)], [len(cells)]))
+        # One code path for every batch size: a statement's sums are taken in the same order alone or in a batch.
+        weighted = np.concatenate((values[:, None] * coefficients, np.zeros((1, coefficients.shape[1]))))
+        decision = np.add.reduceat(weighted, rows[:-1], axis=0) if count else np.zeros((0, len(self.intercept)))
+        decision[rows[:-1] == rows[1:]] = 0.0  # reduceat gives an empty row its next row's first feature
+        decision += self.intercept
         if self.binary:
-            positive = 1.0 / (1.0 + math.exp(-decision[0]))
-            return np.array([1.0 - positive, positive])
-        decision = np.exp(decision - decision.max())
-        return decision / decision.sum()
+            positive = expit(decision[:, 0])
+            probabilities = np.stack([1.0 - positive, positive], axis=1)
+        else:
+            probabilities = np.exp(decision - decision.max(axis=1, keepdims=True))
+            probabilities /= probabilities.sum(axis=1, keepdims=True)
+        return Scores(probabilities, rows, columns, values, coefficients)
 
-    def score(self, masked: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return probabilities, columns and values for one masked text."""
-        columns, values = self.features(masked)
-        return self.probabilities(columns, values), columns, values
+    def _sublinear(self, tf: np.ndarray, sizes: np.ndarray, count: int) -> np.ndarray:
+        logged = np.repeat(np.tile(self.sublinear, count), sizes)
+        tf[logged] = np.log(tf[logged]) + 1.0
+        return tf
 
+
+def _gaps(starts: np.ndarray, end: int) -> np.ndarray:
+    """Return the lengths of the runs that begin at ``starts`` in an array of length ``end``."""
+    return np.concatenate((starts[1:], [end])) - starts

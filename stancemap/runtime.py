@@ -30,30 +30,38 @@ class _Head:
         self.labels = self.fast.labels
         # Scores are listed in the contract's order (support, oppose, neutral), not scikit-learn's sorted one.
         self.order = sorted(range(len(self.labels)), key=lambda i: _LABEL_ORDER.get(self.labels[i], len(_LABEL_ORDER)))
-        self.names = [f"{name}: " for name, _ in pipeline.named_steps["features"].transformer_list]
 
-    def predict(self, masked: str, *, evidence: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Score one masked text; with ``evidence``, name the features that pushed most toward the label."""
-        scores, columns, values = self.fast.score(masked)
-        best = int(np.argmax(scores))
-        result = {"label": self.labels[best], "scores": {self.labels[i]: float(scores[i]) for i in self.order}}
+    def predict(self, masked: Sequence[str], *, evidence: bool) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        """Score masked texts; with ``evidence``, name the features that pushed most toward each label."""
+        scores = self.fast.score(masked)
+        best = scores.probabilities.argmax(axis=1)
+        results = [{"label": self.labels[b], "scores": {self.labels[i]: p[i] for i in self.order}}
+                   for b, p in zip(best.tolist(), scores.probabilities.tolist(), strict=True)]
         if not evidence:
-            return result, []
-        # How much each feature pushed toward the label, relative to the others (a binary model has one row of
-        # coefficients, for its second label), read from the fast path's coefficients rather than a copy.
-        rows = self.fast.coef_t[columns]
-        if self.fast.binary:
-            pushes = values * rows[:, 0] * (1 if best == 1 else -1)
-        else:
-            pushes = values * (rows[:, best] - rows.mean(axis=1))
-        top = np.argsort(-pushes)[:EVIDENCE_SIZE]
-        return result, [{"feature": self._name(int(columns[i])), "weight": round(float(pushes[i]), 4)}
-                        for i in top if pushes[i] > 0]
+            return [(result, []) for result in results]
+        # How much each feature pushed toward its text's label, relative to the others (a binary model has one
+        # row of coefficients, for its second label), read from the coefficients the scoring gathered.
+        starts = scores.starts
+        owners = np.repeat(np.arange(len(results)), np.diff(starts))
+        pushes = self._pushes(scores.values, scores.coefficients, best[owners])
+        # Sorted by text, then by push, strongest first: one sort of a key that puts texts far apart (a lexsort
+        # of the two measured four times slower).
+        ranked = np.argsort(owners * (2.0 * np.abs(pushes).max(initial=0.0) + 1.0) - pushes, kind="stable")
+        tops = [ranked[start : min(start + EVIDENCE_SIZE, stop)]
+                for start, stop in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)]
+        tops = [top[pushes[top] > 0] for top in tops]
+        picked = np.concatenate([np.empty(0, dtype=np.intp), *tops])
+        names = iter(self.fast.names(scores.columns[picked]))
+        weights = iter(np.round(pushes[picked], 4).tolist())
+        return [(result, [{"feature": _readable(next(names)), "weight": next(weights)} for _ in top])
+                for result, top in zip(results, tops, strict=True)]
 
-    def _name(self, column: int) -> str:
-        index = self.fast.branch_of(column)
-        branch = self.fast.branches[index]
-        return _readable(self.names[index] + branch.term(column - branch.offset))
+    def _pushes(self, values: np.ndarray, coefficients: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        if self.fast.binary:
+            return values * coefficients[:, 0] * np.where(chosen == 1, 1.0, -1.0)
+        # Against the mean of the labels (a product with a 3x3 centring matrix measured ten times slower).
+        picked = np.take_along_axis(coefficients, chosen[:, None], axis=1)[:, 0]
+        return values * (picked - coefficients.sum(axis=1) / coefficients.shape[1])
 
 
 def _readable(name: str) -> str:
@@ -110,26 +118,25 @@ class StanceModel:
             (resolved actor, whether it was found in the text, mention spans) and ``evidence`` (the features
             that pushed most toward the predicted stance).
         """
-        results = []
-        sentiments: dict[str, dict[str, Any]] = {}
         found: dict[str, list[Mention]] = {}
+        resolved = []
         for text, source, target in dyads:
             # Mentions are found once per text (an article sends one sentence for each pair of its actors) and
             # shared by both heads and the response.
             if text not in found:
                 found[text] = self.gazetteer.find_mentions(text)
             mentions = found[text]
-            source_match = self.gazetteer.resolve(source, text, mentions)
-            target_match = self.gazetteer.resolve(target, text, mentions)
-            stance, evidence = self.stance.predict(
-                self.stance.masker.mask_resolved(text, mentions, source_match, target_match), evidence=True)
-            sentiment = None
-            if self.sentiment is not None:
-                # Every actor is masked alike for sentiment, so all pairs of one sentence share one score.
-                masked = self.sentiment.masker.mask_resolved(text, mentions, source_match, target_match)
-                if masked not in sentiments:
-                    sentiments[masked] = self.sentiment.predict(masked, evidence=False)[0]
-                sentiment = sentiments[masked]
-            results.append({"stance": stance, "sentiment": sentiment, "source": _actor(source_match),
-                            "target": _actor(target_match), "evidence": evidence})
-        return results
+            resolved.append((text, mentions, self.gazetteer.resolve(source, text, mentions),
+                             self.gazetteer.resolve(target, text, mentions)))
+        stances = self.stance.predict([self.stance.masker.mask_resolved(*r) for r in resolved], evidence=True)
+        sentiments: list[dict[str, Any] | None] = [None] * len(resolved)
+        if self.sentiment is not None:
+            # Every actor is masked alike for sentiment, so all pairs of one sentence share one score.
+            masked = [self.sentiment.masker.mask_resolved(*r) for r in resolved]
+            distinct = list(dict.fromkeys(masked))
+            scored = dict(zip(distinct, self.sentiment.predict(distinct, evidence=False), strict=True))
+            sentiments = [scored[m][0] for m in masked]
+        return [{"stance": stance, "sentiment": sentiment, "source": _actor(source), "target": _actor(target),
+                 "evidence": evidence}
+                for (stance, evidence), sentiment, (_, _, source, target) in zip(stances, sentiments, resolved,
+                                                                                 strict=True)]
