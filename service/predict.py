@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -32,10 +33,11 @@ def predict(dyads: list[Dyad]) -> tuple[list[dict[str, Any]], str]:
 def record(results: list[dict[str, Any]]) -> None:
     """Count one prediction request: its items and their labels."""
     BATCH_ITEMS.observe(len(results))
-    for result in results:
-        PREDICTIONS.labels(task="stance", label=result["stance"]["label"]).inc()
-        if result["sentiment"]:
-            PREDICTIONS.labels(task="sentiment", label=result["sentiment"]["label"]).inc()
+    # Counted first, then one increment per label: each increment writes the metrics file shared by the workers.
+    counts = Counter((task, result[task]["label"]) for result in results for task in ("stance", "sentiment")
+                     if result[task])
+    for (task, label), count in counts.items():
+        PREDICTIONS.labels(task=task, label=label).inc(count)
 
 
 @bp.post("/stance")
