@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from stancemap.fastpath import FastHead
 from stancemap.gazetteer import Gazetteer
@@ -75,3 +77,17 @@ def test_evidence_is_the_largest_pushes_read_from_the_pipeline(model: StanceMode
         assert [e["feature"] for e in result["evidence"]] == [_readable(names[x.indices[i]].replace("__", ": ", 1))
                                                               for i in top], dyad
         assert [e["weight"] for e in result["evidence"]] == pytest.approx([pushes[i] for i in top], abs=1e-4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=60))
+@example("ΟΔΟΣ Σ ǅ ﬁ İstanbul Ḉ e\u0301\u0327 \u0327\u0301a ½ Ⅻ ﹥ ㈱")
+def test_shared_preprocessing_is_sklearns_lowercase_and_accent_stripping(text: str):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from stancemap.fastpath import _PREPROCESSORS
+
+    for strip in (None, "unicode"):
+        for lowercase in (False, True):
+            reference = TfidfVectorizer(strip_accents=strip, lowercase=lowercase).build_preprocessor()
+            assert _PREPROCESSORS[strip is not None, lowercase](text) == reference(text)
