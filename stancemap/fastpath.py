@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from scipy.special import expit
@@ -200,16 +201,24 @@ class FastHead:
                 + (self._char_vocabulary.term(c - chars) if self.branches[b].char_wb else self.vocabulary.term(i))
                 for b, c, i in zip(branches.tolist(), columns.tolist(), strings, strict=True)]
 
-    def _word_columns(self, word: str) -> np.ndarray:
-        columns = self._words.get(word)
-        if columns is None:
-            grams = self._char_ngrams(word)
-            salt = self._char.salt if self._char is not None else 0
-            keys = np.fromiter((hash(g) ^ salt for g in grams), dtype=np.int64, count=len(grams))
-            columns = self._char_vocabulary.lookup(keys)[1]
-            if len(self._words) < _WORD_CACHE_SIZE:
-                self._words[word] = columns
-        return columns
+    def _char_columns(self, texts: list[list[str]]) -> list[np.ndarray]:
+        """Return the char_wb columns of each text's words, word by word: cached, or looked up together."""
+        cache = self._words
+        unseen = list({word for words in texts for word in words if word not in cache})
+        if unseen:
+            assert self._char is not None
+            grams = [self._char_ngrams(word) for word in unseen]
+            keys = np.fromiter(map(hash, chain.from_iterable(grams)), dtype=np.int64)
+            keys ^= self._char.salt
+            found, columns = self._char_vocabulary.lookup(keys)
+            # char_wb cuts " w " into at least one 2-gram, so no word's slice is empty.
+            counts = np.add.reduceat(found, np.cumsum([0] + [len(g) for g in grams[:-1]]), dtype=np.intp)
+            fresh = dict(zip(unseen, np.split(columns, np.cumsum(counts)[:-1]), strict=True))
+            if len(cache) + len(fresh) <= _WORD_CACHE_SIZE:
+                cache.update(fresh)
+            else:
+                cache = {**cache, **fresh}
+        return [cache[word] for words in texts for word in words]
 
     def score(self, texts: Sequence[str]) -> Scores:
         """Score a batch of masked texts: tf-idf features of every branch, then the classifier's probabilities."""
@@ -217,8 +226,7 @@ class FastHead:
         salts: list[int] = []
         lengths: list[int] = []
         rows: list[int] = []
-        chars: list[np.ndarray] = []
-        char_rows: list[int] = []
+        words: list[list[str]] = []
         for row, text in enumerate(texts):
             prepared = {}
             for branch in self.branches:
@@ -226,9 +234,7 @@ class FastHead:
                 if pre is None:
                     pre = prepared[branch.preprocess] = branch.preprocess(text)
                 if branch.char_wb:
-                    found = [self._word_columns(w) for w in pre.split()]
-                    chars += found
-                    char_rows.append(sum(map(len, found)))
+                    words.append(pre.split())
                 else:
                     cut = branch.analyze(pre)
                     grams += cut
@@ -240,9 +246,11 @@ class FastHead:
         keys ^= np.repeat(np.array(salts, dtype=np.int64), lengths)
         found, columns = self.vocabulary.lookup(keys)
         owners = np.repeat(np.array(rows, dtype=np.intp), lengths)[found]
-        if chars:
+        if words:
+            chars = self._char_columns(words)
+            texts_of_words = np.repeat(np.arange(len(words)), [len(w) for w in words])
             columns = np.concatenate([columns, *chars])
-            owners = np.concatenate([owners, np.repeat(np.arange(len(char_rows)), char_rows)])
+            owners = np.concatenate([owners, np.repeat(texts_of_words, [len(c) for c in chars])])
         return self._tfidf(len(texts), owners, columns)
 
     def _tfidf(self, count: int, owners: np.ndarray, columns: np.ndarray) -> Scores:
