@@ -39,24 +39,27 @@ class _Vocabulary:
     """
 
     def __init__(self, vocabularies: Sequence[tuple[dict[str, int], int, int]]):
-        terms, hashes, columns = [], [], []
-        for vocabulary, offset, salt in vocabularies:
+        keys, columns, encoded = [], [], []
+        # Built with arrays, not lists of Python ints: the master's heap is what every worker inherits.
+        for vocabulary, offset, salt in sorted(vocabularies, key=lambda v: v[1]):
+            terms = [""] * len(vocabulary)
             for term, column in vocabulary.items():
-                terms.append((offset + column, term))
-                hashes.append(hash(term) ^ salt)
-                columns.append(offset + column)
-        keys = np.array(hashes, dtype=np.int64)
-        order = np.argsort(keys, kind="stable")
-        self.keys = keys[order]
+                terms[column] = term
+            keys.append(np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms)) ^ salt)
+            columns.append(np.arange(offset, offset + len(terms), dtype=np.intp))
+            encoded += [term.encode("utf-8") for term in terms]
+        every = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
+        order = np.argsort(every, kind="stable")
+        self.keys = every[order]
         if len(self.keys) > 1 and not (np.diff(self.keys) > 0).all():
             # Two terms with one hash: about one load in 10^8 for our sizes; the next process draws another salt.
             raise ValueError("two vocabulary terms share a hash in this process; load the model again")
-        self.columns = np.array(columns, dtype=np.intp)[order]
-        terms.sort()
-        encoded = [term.encode("utf-8") for _, term in terms]
-        self.terms = np.array([column for column, _ in terms], dtype=np.intp)
+        self.columns = (np.concatenate(columns) if columns else np.empty(0, dtype=np.intp))[order]
+        # Each vocabulary's columns are one range: where the ranges start, and where their terms start.
+        self.starts = np.array([c[0] for c in columns if len(c)], dtype=np.intp)
+        self.firsts = np.cumsum([0] + [len(c) for c in columns if len(c)])[:-1]
         self.offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        np.cumsum([len(e) for e in encoded], out=self.offsets[1:])
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=self.offsets[1:])
         self.blob = b"".join(encoded)
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,6 +70,11 @@ class _Vocabulary:
         np.minimum(positions, len(self.keys) - 1, out=positions)
         found = self.keys[positions] == keys
         return found, self.columns[positions[found]]
+
+    def terms(self, columns: np.ndarray) -> list[str]:
+        """Return the term of each of ``columns``."""
+        ranges = self.starts.searchsorted(columns, side="right") - 1
+        return [self.term(int(i)) for i in self.firsts[ranges] + columns - self.starts[ranges]]
 
     def term(self, index: int) -> str:
         """Return the ``index``-th term in column order."""
@@ -194,12 +202,11 @@ class FastHead:
 
     def names(self, columns: np.ndarray) -> list[str]:
         """Return ``"branch: term"`` for each of ``columns`` (for evidence)."""
-        branches = self.bounds.searchsorted(columns, side="right") - 1
-        chars = self._char.offset if self._char is not None else -1
-        strings = self.vocabulary.terms.searchsorted(columns).tolist()
-        return [f"{self.branches[b].name}: "
-                + (self._char_vocabulary.term(c - chars) if self.branches[b].char_wb else self.vocabulary.term(i))
-                for b, c, i in zip(branches.tolist(), columns.tolist(), strings, strict=True)]
+        branches = [self.branches[b] for b in (self.bounds.searchsorted(columns, side="right") - 1).tolist()]
+        chars = np.array([b.char_wb for b in branches], dtype=bool)
+        terms = iter(self.vocabulary.terms(columns[~chars]))
+        char_terms = iter(self._char_vocabulary.terms(columns[chars]) if chars.any() else [])
+        return [f"{branch.name}: {next(char_terms) if branch.char_wb else next(terms)}" for branch in branches]
 
     def _char_columns(self, texts: list[list[str]]) -> list[np.ndarray]:
         """Return the char_wb columns of each text's words, word by word: cached, or looked up together."""
