@@ -10,6 +10,7 @@ artifact and the reference: a test checks both give the same probabilities.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -56,8 +57,8 @@ class _Vocabulary:
             raise ValueError("two vocabulary terms share a hash in this process; load the model again")
         self.columns = (np.concatenate(columns) if columns else np.empty(0, dtype=np.intp))[order]
         # Each vocabulary's columns are one range: where the ranges start, and where their terms start.
-        self.starts = np.array([c[0] for c in columns if len(c)], dtype=np.intp)
-        self.firsts = np.cumsum([0] + [len(c) for c in columns if len(c)])[:-1]
+        self.starts = [int(c[0]) for c in columns if len(c)]
+        self.firsts = np.cumsum([0] + [len(c) for c in columns if len(c)])[:-1].tolist()
         self.offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=self.offsets[1:])
         self.blob = b"".join(encoded)
@@ -71,14 +72,11 @@ class _Vocabulary:
         found = self.keys[positions] == keys
         return found, self.columns[positions[found]]
 
-    def terms(self, columns: np.ndarray) -> list[str]:
-        """Return the term of each of ``columns``."""
-        ranges = self.starts.searchsorted(columns, side="right") - 1
-        return [self.term(int(i)) for i in self.firsts[ranges] + columns - self.starts[ranges]]
-
-    def term(self, index: int) -> str:
-        """Return the ``index``-th term in column order."""
-        return self.blob[self.offsets[index] : self.offsets[index + 1]].decode("utf-8")
+    def term(self, column: int) -> str:
+        """Return the term of a column."""
+        found = bisect_right(self.starts, column) - 1
+        index = self.firsts[found] + column - self.starts[found]
+        return self.blob[int(self.offsets[index]) : int(self.offsets[index + 1])].decode("utf-8")
 
 
 @dataclass
@@ -187,7 +185,8 @@ class FastHead:
             self._char_ngrams: Callable[[str], list[str]] = clone(vectorizer)._char_wb_ngrams
             self._words: dict[str, np.ndarray] = {}
         self.width = offset
-        self.bounds = np.array([b.offset for b in self.branches], dtype=np.intp)
+        self.offsets = [b.offset for b in self.branches]
+        self.bounds = np.array(self.offsets, dtype=np.intp)
         idf = np.concatenate([np.asarray(v.idf_, dtype=np.float64) for _, v in union.transformer_list if v != "drop"])
         self.sublinear = np.array([v.sublinear_tf for _, v in union.transformer_list if v != "drop"])
         self.all_sublinear = bool(self.sublinear.all())
@@ -197,16 +196,20 @@ class FastHead:
         self.binary = coef.shape[0] == 1
         # A column's idf and coefficients side by side, feature-major: a statement's features are scattered over
         # megabytes of weights, and one gathered row (one cache line) per feature measured faster than two.
-        self.weights = np.ascontiguousarray(np.column_stack([idf, coef.T]))
+        # With three or more labels each feature's coefficients are stored minus their mean: the softmax is the same
+        # (every label's score moves by one amount), and a feature's push toward a label is its stored coefficient.
+        centred = coef.T if self.binary else coef.T - coef.T.mean(axis=1, keepdims=True)
+        self.weights = np.ascontiguousarray(np.column_stack([idf, centred]))
         self.intercept = np.asarray(classifier.intercept_, dtype=np.float64)
 
-    def names(self, columns: np.ndarray) -> list[str]:
+    def names(self, columns: list[int]) -> list[str]:
         """Return ``"branch: term"`` for each of ``columns`` (for evidence)."""
-        branches = [self.branches[b] for b in (self.bounds.searchsorted(columns, side="right") - 1).tolist()]
-        chars = np.array([b.char_wb for b in branches], dtype=bool)
-        terms = iter(self.vocabulary.terms(columns[~chars]))
-        char_terms = iter(self._char_vocabulary.terms(columns[chars]) if chars.any() else [])
-        return [f"{branch.name}: {next(char_terms) if branch.char_wb else next(terms)}" for branch in branches]
+        names = []
+        for column in columns:
+            branch = self.branches[bisect_right(self.offsets, column) - 1]
+            vocabulary = self._char_vocabulary if branch.char_wb else self.vocabulary
+            names.append(f"{branch.name}: {vocabulary.term(column)}")
+        return names
 
     def _char_columns(self, texts: list[list[str]]) -> list[np.ndarray]:
         """Return the char_wb columns of each text's words, word by word: cached, or looked up together."""
