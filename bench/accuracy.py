@@ -53,7 +53,8 @@ REFERENCE = {
     "cross-domain: corpus model on park2021 test, 3-class": "-",
 }
 # Per-dataset pipeline options (stancemap.pipelines.stance_pipeline), chosen by macro-F1 on the validation or dev
-# split (bench/RESULTS.md, "What changed the model"). NewsMTSC has no source: only the target's neighbourhood.
+# split, NewsMTSC's confirmed by CV on its train split (bench/RESULTS.md, "What changed the model"). NewsMTSC has no
+# source: only the target's neighbourhood counts there.
 OPTIONS: dict[str, dict[str, Any]] = {
     "park2021": {},
     "newsmtsc": {"C": 1.0, "windows": ("target",), "clauses": ("target",), "polarity": ("target",)},
@@ -113,10 +114,11 @@ def five_class(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
 
 
 def tune_weights(scores: np.ndarray, truth: np.ndarray, low: float = 0.2, high: float = 8) -> np.ndarray:
-    """Per-class multipliers of the joint scores that maximise macro-F1, by coordinate ascent on a grid.
+    """Per-class multipliers of the scores that maximise macro-F1, by coordinate ascent on a grid from low to high.
 
-    Macro-F1 over five classes weighs the rare q->p classes (2% and 3% of lines) like the others, which the
-    argmax of probabilities fitted for accuracy does not; the multipliers are chosen on the validation split.
+    Macro-F1 over Park's five classes weighs the rare q->p classes (2% and 3% of lines) like the others, which the
+    argmax of probabilities fitted for accuracy does not; the multipliers are chosen on a validation or dev split
+    (Park's joint 5-class scores; NewsMTSC's three stances, on a narrower grid).
     """
     weights, grid = np.ones(scores.shape[1]), np.exp(np.linspace(np.log(low), np.log(high), 25))
     for _ in range(3):
