@@ -18,10 +18,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,batch]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,batch,accuracy]'
 	@touch $@
 
-install: $(VENV)/.installed ## Create .venv and install the project with its test tools and the batch extra (pinned by constraints.txt)
+install: $(VENV)/.installed ## Create .venv and install the project with its test tools, the batch and accuracy extras (pinned by constraints.txt)
 
 run: model ## Serve the default model with gunicorn on $(HOST):$(PORT) (make run PORT=8123)
 	STANCEMAP_MODEL_DIR=$(MODELS) $(BIN)/stancemap-serve --host $(HOST) --port $(PORT)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sklearn.dummy import DummyClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -9,9 +11,11 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from stancemap.features import DyadMasker, dyad_context, negation_tokens
 from stancemap.gazetteer import Gazetteer
+from stancemap.mentions import clause_words, lexicon_polarity, mention_windows
 
 
-def _text_features(*, context: bool) -> FeatureUnion:
+def _text_features(*, context: bool, windows: tuple[str, ...] = (), clauses: tuple[str, ...] = (),
+                   polarity: tuple[str, ...] | None = None) -> FeatureUnion:
     branches = [
         ("words", TfidfVectorizer(tokenizer=negation_tokens, token_pattern=None, ngram_range=(1, 3),
                                   strip_accents="unicode", sublinear_tf=True, min_df=1)),
@@ -20,26 +24,41 @@ def _text_features(*, context: bool) -> FeatureUnion:
     ]
     if context:
         branches.append(("context", TfidfVectorizer(analyzer=dyad_context, sublinear_tf=True)))
+    # The mention-centred branches (stancemap.mentions) are benchmark options: the fast path does not compile them.
+    if windows:
+        branches.append(("windows", TfidfVectorizer(analyzer=partial(mention_windows, roles=windows),
+                                                    sublinear_tf=True)))
+    if clauses:
+        branches.append(("clauses", TfidfVectorizer(analyzer=partial(clause_words, roles=clauses), sublinear_tf=True)))
+    if polarity is not None:
+        branches.append(("polarity", TfidfVectorizer(analyzer=partial(lexicon_polarity, roles=polarity),
+                                                     sublinear_tf=True)))
     return FeatureUnion(branches)
 
 
-def _classifier(C: float, seed: int) -> LogisticRegression:
+def _classifier(C: float, seed: int, class_weight: str | None = None) -> LogisticRegression:
     # Logistic regression gives probabilities directly, and its coefficients name the evidence of a prediction.
     # No class weights: on Park's news (mostly neutral pairs) balanced weights cost 4 points of validation
     # macro-F1 (0.732 against 0.770), and on our balanced corpus they change nothing (bench/RESULTS.md).
-    return LogisticRegression(C=C, max_iter=5000, random_state=seed)
+    return LogisticRegression(C=C, max_iter=5000, random_state=seed, class_weight=class_weight)
 
 
-def stance_pipeline(gazetteer: Gazetteer, *, masking: bool = True, C: float = 10.0, seed: int = 0) -> Pipeline:
+def stance_pipeline(gazetteer: Gazetteer, *, masking: bool = True, C: float = 10.0, seed: int = 0,
+                    windows: tuple[str, ...] = (), clauses: tuple[str, ...] = (),
+                    polarity: tuple[str, ...] | None = None, class_weight: str | None = None) -> Pipeline:
     """Build the stance pipeline: ``(text, source, target)`` dyads in, support/oppose/neutral out.
 
     With ``masking=False`` the same features are computed on the raw text, which cannot tell the source from
-    the target: the baseline that shows what masking is worth.
+    the target: the baseline that shows what masking is worth. The other options add mention-centred features
+    for the roles they name (``"source"``, ``"target"``): ``windows`` (words near each mention), ``clauses``
+    (the words of its clause) and ``polarity`` (VADER lexicon classes in the text and near each mention, an empty
+    tuple for the text alone); ``class_weight="balanced"`` reweights the classes. The defaults are the served
+    model, which the fast path compiles; the options are chosen per dataset by the accuracy benchmark.
     """
     return Pipeline([
         ("mask", DyadMasker(gazetteer=gazetteer, mode="roles" if masking else "none")),
-        ("features", _text_features(context=masking)),
-        ("classifier", _classifier(C, seed)),
+        ("features", _text_features(context=masking, windows=windows, clauses=clauses, polarity=polarity)),
+        ("classifier", _classifier(C, seed, class_weight)),
     ])
 
 
