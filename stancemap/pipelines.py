@@ -24,7 +24,7 @@ def _text_features(*, context: bool, windows: tuple[str, ...] = (), clauses: tup
     ]
     if context:
         branches.append(("context", TfidfVectorizer(analyzer=dyad_context, sublinear_tf=True)))
-    # The mention-centred branches (stancemap.mentions) are benchmark options: the fast path does not compile them.
+    # The mention-centred branches (stancemap.mentions) are options the accuracy benchmark picks per dataset.
     if windows:
         branches.append(("windows", TfidfVectorizer(analyzer=partial(mention_windows, roles=windows),
                                                     sublinear_tf=True)))

@@ -91,3 +91,14 @@ def test_shared_preprocessing_is_sklearns_lowercase_and_accent_stripping(text: s
         for lowercase in (False, True):
             reference = TfidfVectorizer(strip_accents=strip, lowercase=lowercase).build_preprocessor()
             assert _PREPROCESSORS[strip is not None, lowercase](text) == reference(text)
+
+
+def test_fast_path_compiles_the_mention_centred_branches(small: Gazetteer):
+    texts = ["Alpha condemned Beta's strikes.", "Alpha praised Beta, which had helped.", "Alpha met Beta in Geneva.",
+             "Beta, who lied, was blamed by Alpha."]
+    rows = [(text, "Alpha", "Beta") for text in texts] * 3
+    truth = [("support", "oppose", "neutral")[i % 3] for i in range(len(rows))]
+    pipeline = stance_pipeline(small, windows=("source", "target"), clauses=("target",)).fit(rows, truth)
+    dyads = [*rows, ("Beta was praised by Alpha.", "Alpha", "Beta")]
+    scores = FastHead(pipeline).score(pipeline.named_steps["mask"].transform(dyads))
+    assert np.abs(scores.probabilities - pipeline.predict_proba(dyads)).max() <= 1e-12
