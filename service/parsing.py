@@ -11,6 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from stancemap.article import SPLITTER_LANGUAGES
 from stancemap.errors import DataError
+from stancemap.text import UNPAIRED_SURROGATE, encodable
 
 Dyad = tuple[str, str, str]
 
@@ -70,20 +71,11 @@ def _string(value: Any, field: str, limit: int, errors: list[dict[str, Any]]) ->
         errors.append({"field": field, "message": "must not contain NUL characters"})
     elif not _TEXT.match(value):
         errors.append({"field": field, "message": "must not be empty"})
-    elif not _encodable(value):
-        errors.append({"field": field, "message": "must be valid Unicode (it has an unpaired surrogate escape)"})
+    elif not encodable(value):
+        errors.append({"field": field, "message": UNPAIRED_SURROGATE})
     else:
         return value
     return None
-
-
-def _encodable(value: str) -> bool:
-    # JSON lets "\\ud800" through as a lone surrogate, which no UTF-8 output (logs, CSV, the CLI) can write.
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def parse_dyad(item: Any, prefix: str, limits: dict[str, int], errors: list[dict[str, Any]]) -> Dyad | None:

@@ -25,7 +25,8 @@ NEGATION_CUES = frozenset({
 # A negation's scope ends at punctuation or at a contrastive conjunction, and after a few words at most.
 _SCOPE_BREAKS = frozenset(["but", "mais", "however", "pourtant", "cependant", "aber", "sondern", "pero", "sino"])
 _SCOPE_LENGTH = 5
-_TOKEN = re.compile(r"\w+n['’]t|\w+|[.,;:!?()«»\"“”]")
+# Words (English "n't" kept on its verb) and the punctuation that ends a negation's scope or a clause.
+TOKEN = re.compile(r"\w+n['’]t|\w+|[.,;:!?()«»\"“”]")
 _WORD = re.compile(r"\w+")
 _CONTEXT_WINDOW = 3
 # Articles, prepositions, pronouns and auxiliaries: kept in the positional features ("xsrcx +1: by" tells a
@@ -118,7 +119,7 @@ def negation_tokens(text: str) -> list[str]:
     """
     tokens: list[str] = []
     scope = 0
-    for token in _TOKEN.findall(text):
+    for token in TOKEN.findall(text):
         if not (token[0].isalnum() or token[0] == "_") or token in _SCOPE_BREAKS:
             scope = 0
             continue

@@ -80,10 +80,17 @@ def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, Any, str | None]]:
             yield number, *json_record(line)
 
 
+def allow_csv_fields(size: int) -> None:
+    """Let the csv module read fields of up to ``size`` characters.
+
+    Its default cap, 131,072 characters, raised a bare csv.Error on a long text; no field is longer than its file,
+    so callers pass the file's size.
+    """
+    csv.field_size_limit(max(csv.field_size_limit(), size + 1))
+
+
 def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, Any, str | None]]:
-    # No field can be longer than the file: lift the csv module's 131,072-character cap, which raised
-    # a bare csv.Error on a long text.
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    allow_csv_fields(len(text))
     # csv.reader rather than DictReader: DictReader skips blank lines inside next(), so the line a record
     # starts on could no longer be told, and every record after a blank line was reported a line too early.
     reader = csv.reader(io.StringIO(text, newline=""))

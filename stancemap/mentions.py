@@ -7,16 +7,14 @@ two targets of one sentence (NewsMTSC's multi-target test set) or a source's wor
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 
-from stancemap.features import PLACEHOLDERS, SOURCE_TOKEN, TARGET_TOKEN, negation_tokens
+from stancemap.features import PLACEHOLDERS, SOURCE_TOKEN, TARGET_TOKEN, TOKEN, negation_tokens
 from stancemap.text import fold
 
 ROLES = {"source": SOURCE_TOKEN, "target": TARGET_TOKEN}
-_TOKEN = re.compile(r"\w+n['’]t|\w+|[.,;:!?()«»\"“”]")
 # A clause ends at punctuation or at a word that opens another clause; "X, who praised Y" is X's own clause.
 _CLAUSE_BREAKS = frozenset(".,;:!?()«»\"“”") | frozenset(
     "but while although though whereas because however yet and who which".split())
@@ -56,7 +54,7 @@ def mention_windows(masked: str, *, roles: tuple[str, ...] = ("target",), width:
 
 def clause_words(masked: str, *, roles: tuple[str, ...] = ("target",)) -> list[str]:
     """Name the words of the clause around each role's mentions (bounded by punctuation and clause openers)."""
-    words = _TOKEN.findall(fold(masked).casefold())
+    words = TOKEN.findall(fold(masked).casefold())
     features = []
     for role in roles:
         token = ROLES[role]

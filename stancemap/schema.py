@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stancemap.gazetteer import WRITER, Gazetteer, find_phrase
-from stancemap.text import normalize_statement
+from stancemap.text import UNPAIRED_SURROGATE, encodable, normalize_statement
 
 STANCES = ("support", "oppose", "neutral")
 SENTIMENTS = ("positive", "negative", "neutral")
@@ -48,12 +48,9 @@ def _text_field(row: dict[str, Any], name: str, problems: dict[str, str]) -> str
     if isinstance(value, bool) or not isinstance(value, allowed):
         problems[name] = f"must be a string, not {type(value).__name__}"
         return None
-    if isinstance(value, str) and not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:  # JSON's "\ud800": a lone surrogate, which no file or model card can hold
-            problems[name] = "must be valid Unicode (it has an unpaired surrogate escape)"
-            return None
+    if isinstance(value, str) and not encodable(value):
+        problems[name] = UNPAIRED_SURROGATE
+        return None
     return str(value).strip() or None
 
 

@@ -44,6 +44,21 @@ _FOLD_TABLE_CHARS: set[str] = set()
 _SAME_LENGTH: set[str] = set()
 
 
+UNPAIRED_SURROGATE = "must be valid Unicode (it has an unpaired surrogate escape)"
+
+
+def encodable(text: str) -> bool:
+    """Say whether ``text`` can be written as UTF-8: JSON lets ``"\\ud800"`` through as a lone surrogate, which no
+    file, log line or model card can hold."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into accent-folded word tokens with their spans in the original string.
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stancemap.errors import DataError
-from stancemap.loading import json_record
+from stancemap.loading import allow_csv_fields, json_record
 
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 FIELDS = ("id", "text", "date", "outlet", "lang")
@@ -109,8 +109,7 @@ def _jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:
 
 def _csv(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     try:
-        # An article may be longer than the csv module's 131,072-character field cap; none is longer than the file.
-        csv.field_size_limit(max(csv.field_size_limit(), path.stat().st_size + 1))
+        allow_csv_fields(path.stat().st_size)
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle, restkey="\0extra")
             if reader.fieldnames is None:
