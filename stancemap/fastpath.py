@@ -83,7 +83,8 @@ class _Vocabulary:
 class _Branch:
     """One fitted TfidfVectorizer of the FeatureUnion: where its columns start and how it cuts text.
 
-    ``analyze`` takes the text as ``preprocess`` left it; branches with the same ``preprocess`` share its result.
+    ``analyze`` takes the text as ``preprocess`` left it (and, for the char_wb branch, returns its words, whose
+    n-grams are cached); branches with the same ``preprocess`` share its result.
     """
 
     name: str
@@ -164,31 +165,28 @@ class FastHead:
     def __init__(self, pipeline: Pipeline):
         self.masker = pipeline.named_steps["mask"]
         union = pipeline.named_steps["features"]
+        fitted = [(index, name, v) for index, (name, v) in enumerate(union.transformer_list) if v != "drop"]
         self.branches: list[_Branch] = []
-        vocabularies, offset = [], 0
-        for index, (name, vectorizer) in enumerate(union.transformer_list):
-            if vectorizer == "drop":
-                continue
-            branch = _branch(name, vectorizer, offset, salt=index * 0x9E3779B97F4A7C15 % 2**63)
-            if not branch.char_wb:
-                vocabularies.append((vectorizer.vocabulary_, offset, branch.salt))
-            self.branches.append(branch)
-            offset += branch.size
-        self.vocabulary = _Vocabulary(vocabularies)
+        offset = 0
+        for index, name, vectorizer in fitted:
+            self.branches.append(_branch(name, vectorizer, offset, salt=index * 0x9E3779B97F4A7C15 % 2**63))
+            offset += self.branches[-1].size
+        tables = [(v.vocabulary_, b.offset, b.salt) for b, (_, _, v) in zip(self.branches, fitted, strict=True)]
+        self.vocabulary = _Vocabulary([t for b, t in zip(self.branches, tables, strict=True) if not b.char_wb])
         # The char_wb branch's words are looked up in its own table, once per word (then cached).
-        self._char = next((b for b in self.branches if b.char_wb), None)
-        if sum(b.char_wb for b in self.branches) > 1:
+        chars = [i for i, b in enumerate(self.branches) if b.char_wb]
+        if len(chars) > 1:
             raise ValueError("the fast path expects at most one char_wb branch")
-        if self._char is not None:
-            vectorizer = dict(union.transformer_list)[self._char.name]
-            self._char_vocabulary = _Vocabulary([(vectorizer.vocabulary_, self._char.offset, self._char.salt)])
-            self._char_ngrams: Callable[[str], list[str]] = clone(vectorizer)._char_wb_ngrams
-            self._words: dict[str, np.ndarray] = {}
+        self._char = self.branches[chars[0]] if chars else None
+        if chars:
+            self._char_vocabulary = _Vocabulary([tables[chars[0]]])
+            self._char_ngrams: Callable[[str], list[str]] = clone(fitted[chars[0]][2])._char_wb_ngrams
+            self._words: dict[str, bytes] = {}
         self.width = offset
         self.offsets = [b.offset for b in self.branches]
         self.bounds = np.array(self.offsets, dtype=np.intp)
-        idf = np.concatenate([np.asarray(v.idf_, dtype=np.float64) for _, v in union.transformer_list if v != "drop"])
-        self.sublinear = np.array([v.sublinear_tf for _, v in union.transformer_list if v != "drop"])
+        idf = np.concatenate([np.asarray(v.idf_, dtype=np.float64) for _, _, v in fitted])
+        self.sublinear = np.array([v.sublinear_tf for _, _, v in fitted])
         self.all_sublinear = bool(self.sublinear.all())
         classifier = pipeline[-1]
         self.labels = [str(label) for label in classifier.classes_]
@@ -248,7 +246,7 @@ class FastHead:
                 if pre is None:
                     pre = prepared[branch.preprocess] = branch.preprocess(text)
                 if branch.char_wb:
-                    words.append(pre.split())
+                    words.append(branch.analyze(pre))
                 else:
                     cut = branch.analyze(pre)
                     grams += cut

@@ -110,7 +110,8 @@ def train(
         "stancemap": __version__,
         "labels": {"stance": [label for label in STANCES if label in set(stance.classes_)],
                    "sentiment": [label for label in SENTIMENTS if sentiment and label in set(sentiment.classes_)]},
-        "parameters": {"C": C, "seed": seed, "folds": folds, "classifier": "LogisticRegression (newton-cg, tol 1e-6)",
+        "parameters": {"C": C, "seed": seed, "folds": folds,
+                       "classifier": f"LogisticRegression ({stance[-1].solver}, tol {stance[-1].tol:g})",
                        "features": "role-masked word 1-3-grams with negation scope, char_wb 2-5-grams, "
                                    "source/target context"},
         "training_data": summarize(statements, gazetteer),
