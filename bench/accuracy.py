@@ -38,7 +38,7 @@ from stancemap.gazetteer import Gazetteer  # noqa: E402
 from stancemap.loading import load_statements  # noqa: E402
 from stancemap.pipelines import stance_pipeline  # noqa: E402
 from stancemap.runtime import StanceModel  # noqa: E402
-from stancemap.schema import Statement  # noqa: E402
+from stancemap.schema import STANCES, Statement  # noqa: E402
 from stancemap.trainer import default_data_files  # noqa: E402
 
 # Figures from each dataset's SOURCE.md: "recorded" ones were measured before our code existed (TF-IDF + linear
@@ -60,7 +60,6 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "newsmtsc": {"C": 1.0, "windows": ("target",), "clauses": ("target",), "polarity": ("target",)},
     "seesaw": {"C": 1.0, "polarity": ("source", "target"), "class_weight": "balanced"},
 }
-STANCES = ("support", "oppose", "neutral")
 TARGETS = {"park2021 5-class macro-F1": 70, "park2021 directed 3-class macro-F1": 75, "newsmtsc test-rw macro-F1": 70,
            "newsmtsc test-mt macro-F1": 70, "seesaw macro-F1 POS/NEG": 70}
 
@@ -135,10 +134,8 @@ def park(root: Path, results: dict[str, Any]) -> Pipeline:
     empty = Gazetteer([])
     model = fit(load([folder / "train.txt"], empty, "park2021"), empty, **OPTIONS["park2021"])
     rows, forward, backward, truth = directed(model, folder / "test.txt")
-    labels = np.array(["support", "oppose", "neutral"])
-    guessed = np.empty(2 * len(forward), dtype=object)
-    guessed[0::2], guessed[1::2] = labels[forward.argmax(1)], labels[backward.argmax(1)]
-    results["park2021 directed 3-class macro-F1"] = macro_f1([r["stance"] for r in rows], list(guessed))
+    guessed = [label for pair in zip(stance_labels(forward), stance_labels(backward), strict=True) for label in pair]
+    results["park2021 directed 3-class macro-F1"] = macro_f1([r["stance"] for r in rows], guessed)
     scores = five_class(forward, backward)
     # With equal weights the joint argmax is the plain rule: each direction's label, the more confident winning.
     results["park2021 5-class macro-F1, equal weights"] = macro_f1(truth, scores.argmax(1))
