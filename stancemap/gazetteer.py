@@ -36,6 +36,10 @@ def inflect_demonym(base: str, lang: str) -> set[str]:
             forms |= {base + "ne", base + "s", base + "nes"}
         elif base.endswith(("s", "x")):
             forms |= {base + "e", base + "es"}
+        elif base.endswith("c"):
+            # "turc" -> "turque", "grec" -> "grecque".
+            feminine = base + "que" if base.endswith("ec") else base[:-1] + "que"
+            forms |= {base + "s", feminine, feminine + "s"}
         else:
             forms |= {base + "e", base + "s", base + "es"}
     elif lang == "en":

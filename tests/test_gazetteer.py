@@ -59,6 +59,8 @@ def test_demonyms_inflected(small: Gazetteer):
     text = "les troupes nord-coréennes et les diplomates russes, une Russian delegation and two Russians"
     assert [a for a, _ in found(small, text)] == ["PRK", "RUS", "RUS", "RUS"]
     assert inflect_demonym("américain", "fr") >= {"américaine", "américains", "américaines"}
+    assert inflect_demonym("turc", "fr") == {"turc", "turcs", "turque", "turques"}
+    assert inflect_demonym("grec", "fr") == {"grec", "grecs", "grecque", "grecques"}
     assert inflect_demonym("ruso", "es") == {"ruso", "rusa", "rusos", "rusas"}
     assert "russische" in inflect_demonym("russisch", "de")
 
