@@ -66,12 +66,18 @@ def stance_pipeline(gazetteer: Gazetteer, *, masking: bool = True, C: float = 10
     ])
 
 
-def sentiment_pipeline(gazetteer: Gazetteer, *, C: float = 10.0, seed: int = 0) -> Pipeline:
-    """Build the sentiment pipeline: the tone of the whole statement, with every actor masked alike."""
+def sentiment_pipeline(gazetteer: Gazetteer, *, C: float = 10.0, seed: int = 0,
+                       class_weight: str | None = "balanced") -> Pipeline:
+    """Build the sentiment pipeline: the tone of the whole statement, with every actor masked alike.
+
+    Balanced class weights by default: neutral statements are the rarest (about one in six) and the easiest to
+    miss; with them, grouped CV macro-F1 went from 74.1 to 74.6 and statements written after the model from 70.2
+    to 71.4 (bench/RESULTS.md).
+    """
     return Pipeline([
         ("mask", DyadMasker(gazetteer=gazetteer, mode="actors")),
         ("features", _text_features(context=False)),
-        ("classifier", _classifier(C, seed)),
+        ("classifier", _classifier(C, seed, class_weight)),
     ])
 
 

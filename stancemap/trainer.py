@@ -112,6 +112,8 @@ def train(
                    "sentiment": [label for label in SENTIMENTS if sentiment and label in set(sentiment.classes_)]},
         "parameters": {"C": C, "seed": seed, "folds": folds,
                        "classifier": f"LogisticRegression ({stance[-1].solver}, tol {stance[-1].tol:g})",
+                       "class_weight": {"stance": stance[-1].class_weight,
+                                        "sentiment": sentiment[-1].class_weight if sentiment else None},
                        "features": "role-masked word 1-3-grams with negation scope, char_wb 2-5-grams, "
                                    "source/target context"},
         "training_data": summarize(statements, gazetteer),
