@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from stancemap.evaluation import cross_validate  # noqa: E402
-from stancemap.formats import park2021_rows, park_label  # noqa: E402
+from stancemap.formats import park2021_rows, park_label, seesaw_entities, seesaw_ideology_votes  # noqa: E402
 from stancemap.gazetteer import Gazetteer  # noqa: E402
+from stancemap.knowledge import ideology_bases, knowledge_tags  # noqa: E402
 from stancemap.loading import load_statements  # noqa: E402
 from stancemap.pipelines import stance_pipeline  # noqa: E402
 from stancemap.runtime import StanceModel  # noqa: E402
@@ -53,12 +54,12 @@ REFERENCE = {
     "cross-domain: corpus model on park2021 test, 3-class": "-",
 }
 # Per-dataset pipeline options (stancemap.pipelines.stance_pipeline), chosen by macro-F1 on the validation or dev
-# split, NewsMTSC's confirmed by CV on its train split (bench/RESULTS.md, "What changed the model"). NewsMTSC has no
-# source: only the target's neighbourhood counts there.
+# split, NewsMTSC's and SEESAW's entity-knowledge tags (seesaw_rows) confirmed by CV on the train split (bench/
+# RESULTS.md, "What changed the model"). NewsMTSC has no source: only the target's neighbourhood counts there.
 OPTIONS: dict[str, dict[str, Any]] = {
     "park2021": {},
     "newsmtsc": {"C": 1.0, "windows": ("target",), "clauses": ("target",), "polarity": ("target",)},
-    "seesaw": {"C": 1.0, "polarity": ("source", "target"), "class_weight": "balanced"},
+    "seesaw": {"C": 1.0, "polarity": ("source", "target"), "class_weight": "balanced", "tags": True},
 }
 TARGETS = {"park2021 5-class macro-F1": 70, "park2021 directed 3-class macro-F1": 75, "newsmtsc test-rw macro-F1": 70,
            "newsmtsc test-mt macro-F1": 70, "seesaw macro-F1 POS/NEG": 70}
@@ -80,7 +81,7 @@ def fit(statements: list[Statement], gazetteer: Gazetteer, **options: Any) -> Pi
     return stance_pipeline(gazetteer, **options).fit([s.dyad for s in statements], [s.stance for s in statements])
 
 
-def stance_scores(pipeline: Pipeline, dyads: list[tuple[str, str, str]]) -> np.ndarray:
+def stance_scores(pipeline: Pipeline, dyads: list[Any]) -> np.ndarray:
     """Probabilities of (support, oppose, neutral) per dyad, zero for a class the model was not trained on."""
     probabilities = pipeline.predict_proba(dyads)
     classes = list(pipeline.classes_)
@@ -162,12 +163,25 @@ def newsmtsc(root: Path, results: dict[str, Any]) -> None:
         results[f"newsmtsc test-{name} macro-F1"]["weights"] = [round(float(w), 2) for w in weights]
 
 
+def seesaw_rows(folder: Path, train: list[Statement], test: list[Statement]) -> tuple[list[Any], list[Any]]:
+    """SEESAW rows with their entity-knowledge tags: ideologies from the training stories' annotations, applied
+    by name (each training row's without its own story), and the outlet's bias (stancemap.knowledge)."""
+    entities = seesaw_entities(folder)
+    everyone, without = ideology_bases(seesaw_ideology_votes(folder, "train"))
+    return ([(*s.dyad, knowledge_tags(entities[s.id], without[entities[s.id].story])) for s in train],
+            [(*s.dyad, knowledge_tags(entities[s.id], everyone)) for s in test])
+
+
 def seesaw(root: Path, results: dict[str, Any]) -> None:
     folder = root / "seesaw"
     empty = Gazetteer([])
-    model = fit(load([folder], empty, "seesaw", "train"), empty, **OPTIONS["seesaw"])
-    test = load([folder], empty, "seesaw", "test")
-    predicted = stance_labels(stance_scores(model, [s.dyad for s in test]))
+    train, test = load([folder], empty, "seesaw", "train"), load([folder], empty, "seesaw", "test")
+    if OPTIONS["seesaw"].get("tags"):
+        train_rows, test_rows = seesaw_rows(folder, train, test)
+    else:
+        train_rows, test_rows = [s.dyad for s in train], [s.dyad for s in test]
+    model = stance_pipeline(empty, **OPTIONS["seesaw"]).fit(train_rows, [s.stance for s in train])
+    predicted = stance_labels(stance_scores(model, test_rows))
     results["seesaw macro-F1 POS/NEG"] = macro_f1([s.stance for s in test], predicted, ["support", "oppose"])
 
 

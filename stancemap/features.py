@@ -72,9 +72,10 @@ class DyadMasker(TransformerMixin, BaseEstimator):
     def transform(self, X: Iterable[tuple[str, str, str]]) -> list[str]:
         """Return the masked text of each ``(text, source, target)`` dyad.
 
-        Rows may be tuples, lists or rows of a 2-D array, of strings or UTF-8 bytes (as model servers decode them).
+        Rows may be tuples, lists or rows of a 2-D array, of strings or UTF-8 bytes (as model servers decode them);
+        fields after the third (the tags of ``stance_pipeline(..., tags=True)``) are not text and are left out.
         """
-        return [self.mask(*(v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in row)) for row in X]
+        return [self.mask(*(v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in row[:3])) for row in X]
 
     def mask(self, text: str, source: str, target: str) -> str:
         """Return ``text`` with its actor mentions replaced according to ``mode``."""

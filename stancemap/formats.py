@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -117,13 +118,26 @@ def _surface(name: str, text: str) -> str | None:
     return None
 
 
-def seesaw_rows(path: Path, split: str | None = None) -> Rows:
-    """SEESAW: sentence-level (subject, POS/NEG, object) triplets; ``path`` is the folder holding ``meta/``.
+@dataclass(frozen=True)
+class SeesawEntities:
+    """What SEESAW gives about a triplet's two entities besides the sentence: canonical names and types, outlet.
 
-    There is no neutral class: rows are support or oppose, and models are scored over those two. A triplet whose
-    subject is not a named entity gets the writer as its source; an entity not written in the sentence keeps its
-    canonical name (the prediction then says ``found: false``), so every triplet of a split is scored.
+    ``subject`` is None when the source is the writer; types come from the article's entity list ("People",
+    "Organization", "GPE"...; None when unlisted); ``outlet_bias`` is the outlet's AllSides label, 0 (far left)
+    to 4 (far right), None when the meta file lacks it.
     """
+
+    story: str
+    subject: str | None
+    object: str
+    subject_type: str | None = None
+    object_type: str | None = None
+    outlet_bias: int | None = None
+
+
+def _seesaw_triplets(path: Path, split: str | None) -> Iterator[tuple[str, int, str, str, dict[str, Any],
+                                                                      dict[str, Any]]]:
+    """Yield ``(row id, line, sentence text, story, triplet, article context)`` for each triplet of a split."""
     root = path / "SEESAW" if (path / "SEESAW").is_dir() else path
     for meta_path in sorted((root / "meta").glob("TRIPLET_*.json")):
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -133,17 +147,67 @@ def seesaw_rows(path: Path, split: str | None = None) -> Rows:
             annotation = json.loads(annotation_path.read_text(encoding="utf-8"))
             article = json.loads((root / "articles" / annotation_path.name).read_text(encoding="utf-8"))
             sentences = {str(s["id"]): s["text"] for s in article["text"]}
+            document = annotation_path.stem.rsplit("_", 1)[1]
+            context = {"meta": meta.get(f"Meta info for article {document}", {}), "annotation": annotation}
             for sentence_id, triplets in annotation["sentence-level stances"].items():
-                text = sentences.get(str(sentence_id), "")
                 for triplet in triplets:
-                    where = int(sentence_id) + 1
-                    subject, target = triplet.get("subject"), triplet.get("object") or ""
-                    named = subject not in (None, "None", "Not in the list")
-                    source_form = (_surface(subject, text) or subject) if named else WRITER
-                    target_form = _surface(target, text) or target
-                    yield where, {"id": f"{annotation_path.stem}-{sentence_id}-{triplet.get('id')}", "text": text,
-                                  "source": source_form, "target": target_form, "lang": "en",
-                                  "stance": _SEESAW_STANCE.get(triplet.get("sentiment"), "?")}, None
+                    yield (f"{annotation_path.stem}-{sentence_id}-{triplet.get('id')}", int(sentence_id) + 1,
+                           sentences.get(str(sentence_id), ""), meta_path.stem, triplet, context)
+
+
+def _named(subject: str | None) -> bool:
+    return subject not in (None, "None", "Not in the list")
+
+
+def seesaw_rows(path: Path, split: str | None = None) -> Rows:
+    """SEESAW: sentence-level (subject, POS/NEG, object) triplets; ``path`` is the folder holding ``meta/``.
+
+    There is no neutral class: rows are support or oppose, and models are scored over those two. A triplet whose
+    subject is not a named entity gets the writer as its source; an entity not written in the sentence keeps its
+    canonical name (the prediction then says ``found: false``), so every triplet of a split is scored.
+    """
+    for row_id, where, text, _, triplet, _ in _seesaw_triplets(path, split):
+        subject, target = triplet.get("subject"), triplet.get("object") or ""
+        source_form = (_surface(subject, text) or subject) if _named(subject) else WRITER
+        target_form = _surface(target, text) or target
+        yield where, {"id": row_id, "text": text, "source": source_form, "target": target_form, "lang": "en",
+                      "stance": _SEESAW_STANCE.get(triplet.get("sentiment"), "?")}, None
+
+
+def seesaw_entities(path: Path, split: str | None = None) -> dict[str, SeesawEntities]:
+    """Map the id of each SEESAW row (as :func:`seesaw_rows` gives it) to what the dataset says of its entities.
+
+    Only inputs of the task are read (entity lists, the outlet), not the annotators' ideologies or sentiments.
+    """
+    entities = {}
+    for row_id, _, _, story, triplet, context in _seesaw_triplets(path, split):
+        types: dict[str, str | None] = {}
+        for entry in context["annotation"].get("entity lists", []):
+            types.setdefault(entry[0], entry[1][0] if entry[1] else None)
+        subject, target = triplet.get("subject"), triplet.get("object") or ""
+        entities[row_id] = SeesawEntities(story, subject if _named(subject) else None, target,
+                                          types.get(subject) if _named(subject) else None, types.get(target),
+                                          context["meta"].get("bias_label"))
+    return entities
+
+
+def seesaw_ideology_votes(path: Path, split: str = "train") -> dict[str, dict[str, list[str]]]:
+    """Collect the annotators' entity ideologies of a split, per story: ``{story: {entity name: [labels]}}``.
+
+    These are labels of the annotated articles: read them from the training split only, to build a knowledge
+    base that is then applied by name to other stories (:mod:`stancemap.knowledge`).
+    """
+    root = path / "SEESAW" if (path / "SEESAW").is_dir() else path
+    votes: dict[str, dict[str, list[str]]] = {}
+    for meta_path in sorted((root / "meta").glob("TRIPLET_*.json")):
+        if json.loads(meta_path.read_text(encoding="utf-8")).get("Split") != split:
+            continue
+        story = votes.setdefault(meta_path.stem, {})
+        for annotation_path in sorted((root / "annotations").glob(f"{meta_path.stem}_DOCUMENT_*.json")):
+            annotation = json.loads(annotation_path.read_text(encoding="utf-8"))
+            for name, labels in annotation.get("entity ideologies", {}).items():
+                story.setdefault(name, []).extend(label for label, *_ in labels)
+    return votes
 
 
 # Benchmark rows may name an entity the sentence does not spell out; our own files may not.

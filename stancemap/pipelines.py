@@ -5,12 +5,13 @@ from __future__ import annotations
 from functools import partial
 
 from sklearn.dummy import DummyClassifier
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from stancemap.features import DyadMasker, dyad_context, negation_tokens
 from stancemap.gazetteer import Gazetteer
+from stancemap.knowledge import dyad_tags
 from stancemap.mentions import clause_words, lexicon_polarity, mention_windows
 
 
@@ -49,21 +50,27 @@ def _classifier(C: float, seed: int, class_weight: str | None = None) -> Logisti
 
 def stance_pipeline(gazetteer: Gazetteer, *, masking: bool = True, C: float = 10.0, seed: int = 0,
                     windows: tuple[str, ...] = (), clauses: tuple[str, ...] = (),
-                    polarity: tuple[str, ...] | None = None, class_weight: str | None = None) -> Pipeline:
+                    polarity: tuple[str, ...] | None = None, class_weight: str | None = None,
+                    tags: bool = False) -> Pipeline:
     """Build the stance pipeline: ``(text, source, target)`` dyads in, support/oppose/neutral out.
 
     With ``masking=False`` the same features are computed on the raw text, which cannot tell the source from
     the target: the baseline that shows what masking is worth. The other options add mention-centred features
     for the roles they name (``"source"``, ``"target"``): ``windows`` (words near each mention), ``clauses``
     (the words of its clause) and ``polarity`` (VADER lexicon classes in the text and near each mention, an empty
-    tuple for the text alone); ``class_weight="balanced"`` reweights the classes. The defaults are the served
-    model, which the fast path compiles; the options are chosen per dataset by the accuracy benchmark.
+    tuple for the text alone); ``class_weight="balanced"`` reweights the classes. With ``tags=True`` rows are
+    ``(text, source, target, tags)``: the space-separated tags (entity knowledge, :mod:`stancemap.knowledge`) are
+    binary features beside the text's. The defaults are the served model, which the fast path compiles; the options
+    are chosen per dataset by the accuracy benchmark.
     """
-    return Pipeline([
-        ("mask", DyadMasker(gazetteer=gazetteer, mode="roles" if masking else "none")),
-        ("features", _text_features(context=masking, windows=windows, clauses=clauses, polarity=polarity)),
-        ("classifier", _classifier(C, seed, class_weight)),
-    ])
+    text = [("mask", DyadMasker(gazetteer=gazetteer, mode="roles" if masking else "none")),
+            ("features", _text_features(context=masking, windows=windows, clauses=clauses, polarity=polarity))]
+    if tags:
+        # The text branches see the first three fields of a row, the tags branch the fourth.
+        union = FeatureUnion([("text", Pipeline(text)),
+                              ("tags", CountVectorizer(analyzer=dyad_tags, binary=True, lowercase=False))])
+        return Pipeline([("features", union), ("classifier", _classifier(C, seed, class_weight))])
+    return Pipeline([*text, ("classifier", _classifier(C, seed, class_weight))])
 
 
 def sentiment_pipeline(gazetteer: Gazetteer, *, C: float = 10.0, seed: int = 0,

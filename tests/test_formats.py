@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stancemap.formats import park_label
+from stancemap.formats import SeesawEntities, park_label, seesaw_entities, seesaw_ideology_votes
 from stancemap.gazetteer import WRITER, Gazetteer
 from stancemap.loading import load_statements
 from training import train as train_cli
@@ -51,6 +51,23 @@ def test_seesaw_split_surface_forms_and_writer():
     train = load_statements([FIXTURES / "seesaw"], Gazetteer([]), fmt="seesaw", split="train").statements
     assert [(s.source, s.target, s.stance) for s in train] == [("White House", "Congress", "support")]
     assert len(load_statements([FIXTURES / "seesaw"], Gazetteer([]), fmt="seesaw").statements) == 3
+
+
+def test_seesaw_entities_by_row_id():
+    entities = seesaw_entities(FIXTURES / "seesaw")
+    ids = {s.id for s in load_statements([FIXTURES / "seesaw"], Gazetteer([]), fmt="seesaw").statements}
+    assert set(entities) == ids
+    assert entities["TRIPLET_001_DOCUMENT_0-1-0"] == SeesawEntities("TRIPLET_001", "White House", "Congress",
+                                                                    "Organization", "Organization", 3)
+    # The writer has no name nor type; an entity missing from the list has no type; no meta entry, no bias.
+    assert entities["TRIPLET_000_DOCUMENT_0-1-1"] == SeesawEntities("TRIPLET_000", None, "Congress")
+    assert entities["TRIPLET_000_DOCUMENT_0-0-0"].subject_type == "People"
+    assert set(seesaw_entities(FIXTURES / "seesaw", "train")) == {"TRIPLET_001_DOCUMENT_0-1-0"}
+
+
+def test_seesaw_ideology_votes_of_one_split_only():
+    assert seesaw_ideology_votes(FIXTURES / "seesaw") == {
+        "TRIPLET_001": {"White House": ["Slightly Liberal", "Liberal"], "Congress": ["Not Applicable"]}}
 
 
 def test_train_cli_reads_a_benchmark_format(tmp_path):
