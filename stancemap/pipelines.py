@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import partial
 
 from sklearn.dummy import DummyClassifier
@@ -10,15 +9,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from stancemap.clusters import cluster_windows
 from stancemap.features import DyadMasker, dyad_context, negation_tokens
 from stancemap.gazetteer import Gazetteer
 from stancemap.mentions import clause_words, lexicon_polarity, mention_windows
 
 
 def _text_features(*, context: bool, windows: tuple[str, ...] = (), clauses: tuple[str, ...] = (),
-                   polarity: tuple[str, ...] | None = None,
-                   clusters: Mapping[str, int] | None = None) -> FeatureUnion:
+                   polarity: tuple[str, ...] | None = None) -> FeatureUnion:
     branches = [
         ("words", TfidfVectorizer(tokenizer=negation_tokens, token_pattern=None, ngram_range=(1, 3),
                                   strip_accents="unicode", sublinear_tf=True, min_df=1)),
@@ -36,10 +33,6 @@ def _text_features(*, context: bool, windows: tuple[str, ...] = (), clauses: tup
     if polarity is not None:
         branches.append(("polarity", TfidfVectorizer(analyzer=partial(lexicon_polarity, roles=polarity),
                                                      sublinear_tf=True)))
-    if clusters is not None:
-        branches.append(("clusters", TfidfVectorizer(analyzer=partial(cluster_windows, clusters=clusters,
-                                                                      roles=windows or ("target",)),
-                                                     sublinear_tf=True)))
     return FeatureUnion(branches)
 
 
@@ -56,23 +49,19 @@ def _classifier(C: float, seed: int, class_weight: str | None = None) -> Logisti
 
 def stance_pipeline(gazetteer: Gazetteer, *, masking: bool = True, C: float = 10.0, seed: int = 0,
                     windows: tuple[str, ...] = (), clauses: tuple[str, ...] = (),
-                    polarity: tuple[str, ...] | None = None, class_weight: str | None = None,
-                    clusters: Mapping[str, int] | None = None) -> Pipeline:
+                    polarity: tuple[str, ...] | None = None, class_weight: str | None = None) -> Pipeline:
     """Build the stance pipeline: ``(text, source, target)`` dyads in, support/oppose/neutral out.
 
     With ``masking=False`` the same features are computed on the raw text, which cannot tell the source from
     the target: the baseline that shows what masking is worth. The other options add mention-centred features
     for the roles they name (``"source"``, ``"target"``): ``windows`` (words near each mention), ``clauses``
     (the words of its clause) and ``polarity`` (VADER lexicon classes in the text and near each mention, an empty
-    tuple for the text alone) and ``clusters`` (a word -> cluster id map from
-    :func:`stancemap.clusters.learn_clusters`: the clusters of the words near each role of ``windows``, the target
-    if none); ``class_weight="balanced"`` reweights the classes. The defaults are the served
+    tuple for the text alone); ``class_weight="balanced"`` reweights the classes. The defaults are the served
     model, which the fast path compiles; the options are chosen per dataset by the accuracy benchmark.
     """
     return Pipeline([
         ("mask", DyadMasker(gazetteer=gazetteer, mode="roles" if masking else "none")),
-        ("features", _text_features(context=masking, windows=windows, clauses=clauses, polarity=polarity,
-                                    clusters=clusters)),
+        ("features", _text_features(context=masking, windows=windows, clauses=clauses, polarity=polarity)),
         ("classifier", _classifier(C, seed, class_weight)),
     ])
 
