@@ -9,13 +9,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from stancemap.features import DyadMasker, dyad_context, negation_tokens
+from stancemap.features import DyadMasker, direction_cues, dyad_context, negation_tokens
 from stancemap.gazetteer import Gazetteer
 from stancemap.mentions import clause_words, lexicon_polarity, mention_windows
 
 
 def _text_features(*, context: bool, windows: tuple[str, ...] = (), clauses: tuple[str, ...] = (),
-                   polarity: tuple[str, ...] | None = None) -> FeatureUnion:
+                   polarity: tuple[str, ...] | None = None, direction: bool = False) -> FeatureUnion:
     branches = [
         ("words", TfidfVectorizer(tokenizer=negation_tokens, token_pattern=None, ngram_range=(1, 3),
                                   strip_accents="unicode", sublinear_tf=True, min_df=1)),
@@ -24,6 +24,8 @@ def _text_features(*, context: bool, windows: tuple[str, ...] = (), clauses: tup
     ]
     if context:
         branches.append(("context", TfidfVectorizer(analyzer=dyad_context, sublinear_tf=True)))
+    if direction:
+        branches.append(("direction", TfidfVectorizer(analyzer=direction_cues, sublinear_tf=True)))
     # The mention-centred branches (stancemap.mentions) are options the accuracy benchmark picks per dataset.
     if windows:
         branches.append(("windows", TfidfVectorizer(analyzer=partial(mention_windows, roles=windows),
@@ -49,19 +51,23 @@ def _classifier(C: float, seed: int, class_weight: str | None = None) -> Logisti
 
 def stance_pipeline(gazetteer: Gazetteer, *, masking: bool = True, C: float = 10.0, seed: int = 0,
                     windows: tuple[str, ...] = (), clauses: tuple[str, ...] = (),
-                    polarity: tuple[str, ...] | None = None, class_weight: str | None = None) -> Pipeline:
+                    polarity: tuple[str, ...] | None = None, class_weight: str | None = None,
+                    direction: bool = False) -> Pipeline:
     """Build the stance pipeline: ``(text, source, target)`` dyads in, support/oppose/neutral out.
 
     With ``masking=False`` the same features are computed on the raw text, which cannot tell the source from
     the target: the baseline that shows what masking is worth. The other options add mention-centred features
     for the roles they name (``"source"``, ``"target"``): ``windows`` (words near each mention), ``clauses``
     (the words of its clause) and ``polarity`` (VADER lexicon classes in the text and near each mention, an empty
-    tuple for the text alone); ``class_weight="balanced"`` reweights the classes. The defaults are the served
-    model, which the fast path compiles; the options are chosen per dataset by the accuracy benchmark.
+    tuple for the text alone); ``direction`` adds English cues of which role speaks or acts (passive agents, late
+    speakers of quotes, possessives: :func:`~stancemap.features.direction_cues`); ``class_weight="balanced"``
+    reweights the classes. The defaults are the served model, which the fast path compiles; the options are chosen
+    per dataset by the accuracy benchmark.
     """
     return Pipeline([
         ("mask", DyadMasker(gazetteer=gazetteer, mode="roles" if masking else "none")),
-        ("features", _text_features(context=masking, windows=windows, clauses=clauses, polarity=polarity)),
+        ("features", _text_features(context=masking, windows=windows, clauses=clauses, polarity=polarity,
+                                    direction=direction and masking)),
         ("classifier", _classifier(C, seed, class_weight)),
     ])
 
