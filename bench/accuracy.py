@@ -57,7 +57,7 @@ REFERENCE = {
 # split, NewsMTSC's and SEESAW's entity-knowledge tags (seesaw_rows) confirmed by CV on the train split (bench/
 # RESULTS.md, "What changed the model"). NewsMTSC has no source: only the target's neighbourhood counts there.
 OPTIONS: dict[str, dict[str, Any]] = {
-    "park2021": {},
+    "park2021": {"direction": True},
     "newsmtsc": {"C": 1.0, "windows": ("target",), "clauses": ("target",), "polarity": ("target",)},
     "seesaw": {"C": 1.0, "polarity": ("source", "target"), "class_weight": "balanced", "tags": True},
 }

@@ -169,3 +169,67 @@ def dyad_context(masked: str) -> list[str]:
                         if word not in _FUNCTION_WORDS:
                             features.append(f"{side} {role}: {word}")
     return features
+
+
+# English cues of who speaks or acts when the source is not the first role (Park's reversed classes): a reporting
+# verb before a late speaker ("..., says xsrcx"), a passive agent ("was denounced by xsrcx"), "according to".
+_REPORTING_VERBS = frozenset("""said says say told tells wrote writes added adds argued argues claimed claims stated
+    states warned warns insisted insists noted notes explained explains tweeted tweets asked asks declared declares
+    announced announces suggested suggests according replied replies responded responds""".split())
+_PASSIVE_AUXILIARIES = frozenset("was were been being is are be got get gets".split())
+_QUOTES = frozenset('"“”')
+_CUE_TOKEN = re.compile(r"\w+|[.,;:!?\"“”]")
+_CUE_REACH = 4
+
+
+def direction_cues(masked: str) -> list[str]:
+    """Describe which role speaks or acts: passive agents, late speakers of quotes, possessives, the first role.
+
+    ``dyad_context`` sees the order of the roles; these features say which one holds the opinion when the order
+    misleads: "xtgtx was denounced by xsrcx", "xtgtx ... is a disgrace," says xsrcx", "xsrcx's attack on xtgtx".
+    English only (a benchmark option for Park's news).
+    """
+    words = _CUE_TOKEN.findall(fold(masked).casefold())
+    roles = {role: [i for i, w in enumerate(words) if w == role] for role in (SOURCE_TOKEN, TARGET_TOKEN)}
+    features: list[str] = []
+    for role, positions in roles.items():
+        for i in positions:
+            left: list[str] = []  # the words just before the mention, within its clause
+            for word in reversed(words[max(0, i - _CUE_REACH) : i]):
+                if not word.isalnum():
+                    break
+                left.append(word)
+            if "by" in left:
+                features.append(f"by {role}")
+                by = i - 1 - left.index("by")
+                if by > 0 and words[by - 1].endswith(("ed", "en")):
+                    features += [f"passive by {role}", f"passive by {role}: {words[by - 1]}"]
+            if left[:2] == ["to", "according"]:
+                features.append(f"according to {role}")
+            if _REPORTING_VERBS & set(left):
+                features.append(f"reporting verb before {role}")
+            following = words[i + 1] if i + 1 < len(words) else ""
+            if following in _REPORTING_VERBS and i > 0 and (words[i - 1] in _QUOTES or words[i - 1] == ","):
+                features.append(f"quote then {role} {following}")
+            if following == "s":  # "xsrcx 's criticism": the possessor and the noun it holds
+                held = [w for w in words[i + 2 : i + 6] if w.isalnum() and w not in _FUNCTION_WORDS][:1]
+                features += [f"{role} possessive"] + [f"{role}'s {w}" for w in held]
+    mentions = sorted(i for positions in roles.values() for i in positions)
+    if mentions:
+        features.append(f"first role {words[mentions[0]]}")
+        if mentions[0] <= 2:
+            features.append(f"{words[mentions[0]]} opens the sentence")
+    if roles[SOURCE_TOKEN] and roles[TARGET_TOKEN]:
+        s, t = min(((s, t) for s in roles[SOURCE_TOKEN] for t in roles[TARGET_TOKEN]), key=lambda p: abs(p[0] - p[1]))
+        first, last = words[min(s, t)], words[max(s, t)]
+        between = words[min(s, t) + 1 : max(s, t)]
+        if between and between[-1] == "by" and _PASSIVE_AUXILIARIES & set(between):
+            features.append(f"{first} passive by {last}")
+        reporting = [w for w in between if w in _REPORTING_VERBS]
+        if reporting:
+            features.append(f"{first} ... {reporting[0]} ... {last}")
+        if _QUOTES & set(between):
+            features.append(f"quote between, {first} first")
+        if t < s and _REPORTING_VERBS & set(words[max(0, s - 2) : s + 3]):
+            features.append(f"{TARGET_TOKEN} reported by {SOURCE_TOKEN}")
+    return features

@@ -9,14 +9,14 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from stancemap.features import DyadMasker, dyad_context, negation_tokens
+from stancemap.features import DyadMasker, direction_cues, dyad_context, negation_tokens
 from stancemap.gazetteer import Gazetteer
 from stancemap.knowledge import dyad_tags
 from stancemap.mentions import clause_words, lexicon_polarity, mention_windows
 
 
 def _text_features(*, context: bool, windows: tuple[str, ...] = (), clauses: tuple[str, ...] = (),
-                   polarity: tuple[str, ...] | None = None) -> FeatureUnion:
+                   polarity: tuple[str, ...] | None = None, direction: bool = False) -> FeatureUnion:
     branches = [
         ("words", TfidfVectorizer(tokenizer=negation_tokens, token_pattern=None, ngram_range=(1, 3),
                                   strip_accents="unicode", sublinear_tf=True, min_df=1)),
@@ -25,6 +25,8 @@ def _text_features(*, context: bool, windows: tuple[str, ...] = (), clauses: tup
     ]
     if context:
         branches.append(("context", TfidfVectorizer(analyzer=dyad_context, sublinear_tf=True)))
+    if direction:
+        branches.append(("direction", TfidfVectorizer(analyzer=direction_cues, sublinear_tf=True)))
     # The mention-centred branches (stancemap.mentions) are options the accuracy benchmark picks per dataset.
     if windows:
         branches.append(("windows", TfidfVectorizer(analyzer=partial(mention_windows, roles=windows),
@@ -51,20 +53,22 @@ def _classifier(C: float, seed: int, class_weight: str | None = None) -> Logisti
 def stance_pipeline(gazetteer: Gazetteer, *, masking: bool = True, C: float = 10.0, seed: int = 0,
                     windows: tuple[str, ...] = (), clauses: tuple[str, ...] = (),
                     polarity: tuple[str, ...] | None = None, class_weight: str | None = None,
-                    tags: bool = False) -> Pipeline:
+                    tags: bool = False, direction: bool = False) -> Pipeline:
     """Build the stance pipeline: ``(text, source, target)`` dyads in, support/oppose/neutral out.
 
     With ``masking=False`` the same features are computed on the raw text, which cannot tell the source from
     the target: the baseline that shows what masking is worth. The other options add mention-centred features
     for the roles they name (``"source"``, ``"target"``): ``windows`` (words near each mention), ``clauses``
     (the words of its clause) and ``polarity`` (VADER lexicon classes in the text and near each mention, an empty
-    tuple for the text alone); ``class_weight="balanced"`` reweights the classes. With ``tags=True`` rows are
-    ``(text, source, target, tags)``: the space-separated tags (entity knowledge, :mod:`stancemap.knowledge`) are
-    binary features beside the text's. The defaults are the served model, which the fast path compiles; the options
-    are chosen per dataset by the accuracy benchmark.
+    tuple for the text alone); ``direction`` adds English cues of which role speaks or acts (passive agents, late
+    speakers of quotes, possessives: :func:`~stancemap.features.direction_cues`); ``class_weight="balanced"``
+    reweights the classes. With ``tags=True`` rows are ``(text, source, target, tags)``: the space-separated tags
+    (entity knowledge, :mod:`stancemap.knowledge`) are binary features beside the text's. The defaults are the
+    served model, which the fast path compiles; the options are chosen per dataset by the accuracy benchmark.
     """
     text = [("mask", DyadMasker(gazetteer=gazetteer, mode="roles" if masking else "none")),
-            ("features", _text_features(context=masking, windows=windows, clauses=clauses, polarity=polarity))]
+            ("features", _text_features(context=masking, windows=windows, clauses=clauses, polarity=polarity,
+                                        direction=direction and masking))]
     if tags:
         # The text branches see the first three fields of a row, the tags branch the fourth.
         union = FeatureUnion([("text", Pipeline(text)),

@@ -98,7 +98,8 @@ def test_fast_path_compiles_the_mention_centred_branches(small: Gazetteer):
              "Beta, who lied, was blamed by Alpha."]
     rows = [(text, "Alpha", "Beta") for text in texts] * 3
     truth = [("support", "oppose", "neutral")[i % 3] for i in range(len(rows))]
-    pipeline = stance_pipeline(small, windows=("source", "target"), clauses=("target",)).fit(rows, truth)
+    pipeline = stance_pipeline(small, windows=("source", "target"), clauses=("target",), direction=True)
+    pipeline.fit(rows, truth)
     dyads = [*rows, ("Beta was praised by Alpha.", "Alpha", "Beta")]
     scores = FastHead(pipeline).score(pipeline.named_steps["mask"].transform(dyads))
     assert np.abs(scores.probabilities - pipeline.predict_proba(dyads)).max() <= 1e-12

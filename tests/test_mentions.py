@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
+from stancemap.features import direction_cues
 from stancemap.gazetteer import WRITER, Gazetteer
 from stancemap.mentions import clause_words, lexicon_polarity, mention_windows
 from stancemap.pipelines import stance_pipeline
@@ -62,6 +63,24 @@ def test_the_vader_lexicon_loads_when_installed():
     assert "xtgtx R: pos" in features
 
 
+def test_direction_cues_name_the_passive_agent_and_the_late_speaker():
+    passive = direction_cues("xtgtx was denounced by the xsrcx authorities.")
+    assert {"by xsrcx", "passive by xsrcx", "passive by xsrcx: denounced", "xtgtx opens the sentence"} <= set(passive)
+    quoted = direction_cues('"xtgtx is a disgrace," says party chairman xsrcx.')
+    assert {"reporting verb before xsrcx", "quote between, xtgtx first", "xtgtx ... says ... xsrcx"} <= set(quoted)
+    # The closest reading, "xtgtx reported by xsrcx", needs the verb within two words of the speaker.
+    assert "xtgtx reported by xsrcx" in direction_cues('"xtgtx is a disgrace," says xsrcx.')
+    late = direction_cues('"We will win," xsrcx said of xtgtx.')
+    assert "quote then xsrcx said" in late and "xtgtx reported by xsrcx" not in late
+
+
+def test_direction_cues_read_possessives_and_according_to():
+    features = direction_cues("xsrcx's harsh criticism of xtgtx.")
+    assert {"xsrcx possessive", "xsrcx's harsh", "first role xsrcx"} <= set(features)
+    assert "according to xsrcx" in direction_cues("xtgtx lied, according to xsrcx.")
+    assert direction_cues("No actor here.") == []
+
+
 def test_pipeline_options_add_branches_and_default_to_the_served_model():
     empty = Gazetteer([])
     assert [n for n, _ in stance_pipeline(empty).named_steps["features"].transformer_list] == [
@@ -69,6 +88,8 @@ def test_pipeline_options_add_branches_and_default_to_the_served_model():
     pipeline = stance_pipeline(empty, C=1.0, windows=("target",), clauses=("target",), class_weight="balanced")
     names = [n for n, _ in pipeline.named_steps["features"].transformer_list]
     assert names == ["words", "chars", "context", "windows", "clauses"]
+    names = [n for n, _ in stance_pipeline(empty, direction=True).named_steps["features"].transformer_list]
+    assert names == ["words", "chars", "context", "direction"]
     assert pipeline.named_steps["classifier"].class_weight == "balanced"
     rows = [(f"Voters {verb} Smith over the plan {i}.", WRITER, "Smith")
             for i, verb in enumerate(["praised", "slammed"] * 6)]
