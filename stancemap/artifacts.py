@@ -6,8 +6,8 @@ import hashlib
 import json
 import os
 import platform
+import secrets
 import shutil
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
@@ -60,8 +60,12 @@ def write_version(
     """
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=models_dir))
+    # The staging folder is named before it is made, and made inside the try: a Ctrl-C landing just after the
+    # folder exists (seen in a test, two runs in ten, when it was made by tempfile.mkdtemp before the try) is
+    # then cleaned up like any other. Blocking SIGINT around mkdtemp was not enough: numpy's threads take it too.
+    staging = models_dir / f".incoming-{secrets.token_hex(8)}"
     try:
+        staging.mkdir(mode=0o700)
         joblib.dump(model, staging / ARTIFACT, compress=3)
         digest = sha256_file(staging / ARTIFACT)
         created = datetime.now(UTC)
