@@ -135,24 +135,40 @@ class SeesawEntities:
     outlet_bias: int | None = None
 
 
-def _seesaw_triplets(path: Path, split: str | None) -> Iterator[tuple[str, int, str, str, dict[str, Any],
-                                                                      dict[str, Any]]]:
-    """Yield ``(row id, line, sentence text, story, triplet, article context)`` for each triplet of a split."""
-    root = path / "SEESAW" if (path / "SEESAW").is_dir() else path
+def _seesaw_root(path: Path) -> Path:
+    return path / "SEESAW" if (path / "SEESAW").is_dir() else path
+
+
+def _seesaw_documents(path: Path, split: str | None) -> Iterator[tuple[Path, dict[str, Any], Path, dict[str, Any]]]:
+    """Yield ``(meta path, story meta, annotation path, annotation)`` for each annotated article of a split."""
+    root = _seesaw_root(path)
     for meta_path in sorted((root / "meta").glob("TRIPLET_*.json")):
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if split and meta.get("Split") != split:
             continue
         for annotation_path in sorted((root / "annotations").glob(f"{meta_path.stem}_DOCUMENT_*.json")):
-            annotation = json.loads(annotation_path.read_text(encoding="utf-8"))
-            article = json.loads((root / "articles" / annotation_path.name).read_text(encoding="utf-8"))
-            sentences = {str(s["id"]): s["text"] for s in article["text"]}
-            document = annotation_path.stem.rsplit("_", 1)[1]
-            context = {"meta": meta.get(f"Meta info for article {document}", {}), "annotation": annotation}
-            for sentence_id, triplets in annotation["sentence-level stances"].items():
-                for triplet in triplets:
-                    yield (f"{annotation_path.stem}-{sentence_id}-{triplet.get('id')}", int(sentence_id) + 1,
-                           sentences.get(str(sentence_id), ""), meta_path.stem, triplet, context)
+            yield meta_path, meta, annotation_path, json.loads(annotation_path.read_text(encoding="utf-8"))
+
+
+def _seesaw_triplets(path: Path, split: str | None) -> Iterator[tuple[str, int, str, str, dict[str, Any],
+                                                                      dict[str, Any]]]:
+    """Yield ``(row id, line, sentence text, story, triplet, article context)`` for each triplet of a split.
+
+    The context holds the article's meta entry and the type of each listed entity, read once per article.
+    """
+    root = _seesaw_root(path)
+    for meta_path, meta, annotation_path, annotation in _seesaw_documents(path, split):
+        article = json.loads((root / "articles" / annotation_path.name).read_text(encoding="utf-8"))
+        sentences = {str(s["id"]): s["text"] for s in article["text"]}
+        document = annotation_path.stem.rsplit("_", 1)[1]
+        types: dict[str, str | None] = {}
+        for entry in annotation.get("entity lists", []):
+            types.setdefault(entry[0], entry[1][0] if entry[1] else None)
+        context = {"meta": meta.get(f"Meta info for article {document}", {}), "types": types}
+        for sentence_id, triplets in annotation["sentence-level stances"].items():
+            for triplet in triplets:
+                yield (f"{annotation_path.stem}-{sentence_id}-{triplet.get('id')}", int(sentence_id) + 1,
+                       sentences.get(str(sentence_id), ""), meta_path.stem, triplet, context)
 
 
 def _named(subject: str | None) -> bool:
@@ -181,9 +197,7 @@ def seesaw_entities(path: Path, split: str | None = None) -> dict[str, SeesawEnt
     """
     entities = {}
     for row_id, _, _, story, triplet, context in _seesaw_triplets(path, split):
-        types: dict[str, str | None] = {}
-        for entry in context["annotation"].get("entity lists", []):
-            types.setdefault(entry[0], entry[1][0] if entry[1] else None)
+        types = context["types"]
         subject, target = triplet.get("subject"), triplet.get("object") or ""
         entities[row_id] = SeesawEntities(story, subject if _named(subject) else None, target,
                                           types.get(subject) if _named(subject) else None, types.get(target),
@@ -197,16 +211,11 @@ def seesaw_ideology_votes(path: Path, split: str = "train") -> dict[str, dict[st
     These are labels of the annotated articles: read them from the training split only, to build a knowledge
     base that is then applied by name to other stories (:mod:`stancemap.knowledge`).
     """
-    root = path / "SEESAW" if (path / "SEESAW").is_dir() else path
     votes: dict[str, dict[str, list[str]]] = {}
-    for meta_path in sorted((root / "meta").glob("TRIPLET_*.json")):
-        if json.loads(meta_path.read_text(encoding="utf-8")).get("Split") != split:
-            continue
+    for meta_path, _, _, annotation in _seesaw_documents(path, split):
         story = votes.setdefault(meta_path.stem, {})
-        for annotation_path in sorted((root / "annotations").glob(f"{meta_path.stem}_DOCUMENT_*.json")):
-            annotation = json.loads(annotation_path.read_text(encoding="utf-8"))
-            for name, labels in annotation.get("entity ideologies", {}).items():
-                story.setdefault(name, []).extend(label for label, *_ in labels)
+        for name, labels in annotation.get("entity ideologies", {}).items():
+            story.setdefault(name, []).extend(label for label, *_ in labels)
     return votes
 
 
