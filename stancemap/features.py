@@ -136,6 +136,11 @@ def negation_tokens(text: str) -> list[str]:
     return tokens
 
 
+def _nearest_pair(sources: list[int], targets: list[int]) -> tuple[int, int]:
+    """Return the positions of the closest source and target mentions (the first such pair on ties)."""
+    return min(((s, t) for s in sources for t in targets), key=lambda pair: abs(pair[0] - pair[1]))
+
+
 def dyad_context(masked: str) -> list[str]:
     """Describe where the source and target stand: their order, distance, and the words around and between.
 
@@ -147,7 +152,7 @@ def dyad_context(masked: str) -> list[str]:
     targets = [i for i, w in enumerate(words) if w == TARGET_TOKEN]
     if not sources or not targets:
         return ["only " + (SOURCE_TOKEN if sources else TARGET_TOKEN if targets else "other actors")]
-    s, t = min(((s, t) for s in sources for t in targets), key=lambda pair: abs(pair[0] - pair[1]))
+    s, t = _nearest_pair(sources, targets)
     order = f"{SOURCE_TOKEN} before {TARGET_TOKEN}" if s < t else f"{TARGET_TOKEN} before {SOURCE_TOKEN}"
     gap = abs(s - t) - 1
     bucket = "0" if gap == 0 else "1-3" if gap <= 3 else "4-8" if gap <= 8 else "9+"
@@ -220,7 +225,7 @@ def direction_cues(masked: str) -> list[str]:
         if mentions[0] <= 2:
             features.append(f"{words[mentions[0]]} opens the sentence")
     if roles[SOURCE_TOKEN] and roles[TARGET_TOKEN]:
-        s, t = min(((s, t) for s in roles[SOURCE_TOKEN] for t in roles[TARGET_TOKEN]), key=lambda p: abs(p[0] - p[1]))
+        s, t = _nearest_pair(roles[SOURCE_TOKEN], roles[TARGET_TOKEN])
         first, last = words[min(s, t)], words[max(s, t)]
         between = words[min(s, t) + 1 : max(s, t)]
         if between and between[-1] == "by" and _PASSIVE_AUXILIARIES & set(between):

@@ -41,8 +41,9 @@ def _text_features(*, context: bool, windows: tuple[str, ...] = (), clauses: tup
 
 def _classifier(C: float, seed: int, class_weight: str | None = None) -> LogisticRegression:
     # Logistic regression gives probabilities directly, and its coefficients name the evidence of a prediction.
-    # No class weights: on Park's news (mostly neutral pairs) balanced weights cost 4 points of validation
-    # macro-F1 (0.732 against 0.770), and on our balanced corpus they change nothing (bench/RESULTS.md).
+    # No class weights for stance by default: on Park's news (mostly neutral pairs) balanced weights cost 4 points
+    # of validation macro-F1 (0.732 against 0.770), and on our balanced corpus they change nothing; the sentiment
+    # head asks for them (bench/RESULTS.md).
     # Newton-CG with a tight tolerance: on the corpus's stance matrix it reached the optimum of the penalised loss
     # in 10 iterations and 6.2 s, where lbfgs at its default tolerance stopped short of it (objective 21,646
     # against 21,507) after 10.8 s and needed 36 s to reach it (bench/RESULTS.md).
