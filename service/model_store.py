@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import threading
 import time
@@ -66,6 +68,7 @@ class ModelStore:
             return
         set_model_version(self.model.version if self.model else None, model.version)
         self.model, self.loaded_from, self.refused = model, target, None
+        release_free_heap()
         if not at_start:
             current_app.logger.info("now serving model %s", model.version)
 
@@ -88,6 +91,19 @@ class ModelStore:
         if self.model is None:
             raise NoModel(f"no model is loaded from {self.path} yet; train one with stancemap-train")
         return self.model
+
+
+def release_free_heap() -> None:
+    """Give the heap pages that loading freed back to the operating system (glibc; elsewhere, nothing).
+
+    Unpickling a model builds its dictionary vocabularies, which the fast path compiles into arrays and drops;
+    glibc keeps the freed pages resident, where every worker forked from the master would count them. Trimming
+    after a load measured 54 MB less resident memory in one process (246 MB to 192 MB, bench/RESULTS.md).
+    """
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
 
 
 def model_store() -> ModelStore:

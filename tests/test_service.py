@@ -15,6 +15,7 @@ pytestmark = pytest.mark.model
 
 STATEMENT = {"text": "L'Otan accuse la Russie de violer les sanctions imposées à la Corée du Nord.",
              "source": "Otan", "target": "Russie"}
+STATEMENT_DYAD = (STATEMENT["text"], STATEMENT["source"], STATEMENT["target"])
 
 
 @pytest.fixture
@@ -143,6 +144,30 @@ def test_broken_model_at_start_is_refused(models_dir, tmp_path):
     artifact.write_bytes(artifact.read_bytes()[:100])
     with pytest.raises(ModelError, match="checksum mismatch"):
         create_app({"MODEL_DIR": str(copy)})
+
+
+def test_each_load_hands_the_freed_heap_back(models_dir, tmp_path, monkeypatch):
+    import service.model_store as store
+
+    calls = []
+    monkeypatch.setattr(store, "release_free_heap", lambda: calls.append("trim"))
+    app = create_app({"MODEL_DIR": str(models_dir), "ACCESS_LOG": False})
+    assert calls == ["trim"]
+    loaded = app.extensions["stancemap"]
+    with app.app_context():
+        loaded.loaded_from = None  # as if current had moved: the next refresh loads the version again
+        loaded.refresh(force=True)
+    assert calls == ["trim", "trim"] and loaded.model is not None
+    create_app({"MODEL_DIR": str(tmp_path), "ACCESS_LOG": False})
+    assert calls == ["trim", "trim"]  # nothing was loaded
+
+
+def test_heap_release_is_harmless_where_it_does_nothing(model):
+    from service.model_store import release_free_heap
+
+    release_free_heap()
+    release_free_heap()
+    assert model.predict([STATEMENT_DYAD])[0]["stance"]["label"] == "oppose"
 
 
 def test_admin_route_only_with_a_token(models_dir, model):
