@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -73,6 +74,17 @@ STATE_WORDS = frozenset(token_keys(" ".join((
 ))))
 
 
+def _not_actors(entry: Any, path: Path) -> set[str]:
+    """Read the ``[not_actors]`` table: ``demonyms`` per language (inflected like actors') and ``phrases``."""
+    if not isinstance(entry, dict) or not set(entry) <= {"demonyms", "phrases"}:
+        raise DataError(f"{path}: [not_actors] holds only demonyms (per language) and phrases")
+    phrases = set(entry.get("phrases", []))
+    for lang, bases in entry.get("demonyms", {}).items():
+        for base in bases:
+            phrases |= inflect_demonym(base, lang)
+    return phrases
+
+
 def _is_acronym(form: str) -> bool:
     # Short all-capital forms ("US", "UN", "EU", "AU", "UE") are ordinary words once lower-cased.
     letters = form.replace(".", "")
@@ -124,11 +136,15 @@ class Gazetteer:
         The actors, with every surface form they may take (names, aliases, inflected demonyms).
     sha256 : str, optional
         The hash of the file the actors were read from, recorded in model manifests.
+    not_actors : iterable of str, optional
+        Phrases that contain an actor's form but name no actor ("Latin American", "Faroe Islands"): they are
+        matched like forms, longest first, so the shorter form inside them is not found there.
     """
 
-    def __init__(self, actors: list[Actor], *, sha256: str | None = None):
+    def __init__(self, actors: list[Actor], *, sha256: str | None = None, not_actors: Iterable[str] = ()):
         self.actors = {actor.id: actor for actor in actors}
         self.sha256 = sha256
+        self.not_actors = sorted(set(not_actors))
         self._lookups: dict[str, str | None] = {}
         claims: dict[tuple[tuple[str, ...], tuple[str, ...] | None], set[str]] = defaultdict(set)
         lowercase: set[tuple[str, ...]] = set()
@@ -145,10 +161,14 @@ class Gazetteer:
         self.ambiguous = {" ".join(k): sorted(ids) for (k, _), ids in claims.items() if len(ids) > 1}
         # A form only ever written with a capital is a proper name: in running text it needs a capitalised word
         # ("îles Salomon" has one), so German "Island" (Iceland) does not find the English word "island".
-        self._index: dict[tuple[str, ...], list[tuple[str, tuple[str, ...] | None, bool]]] = defaultdict(list)
+        self._index: dict[tuple[str, ...], list[tuple[str | None, tuple[str, ...] | None, bool]]] = defaultdict(list)
         for (keys, exact), ids in claims.items():
             if len(ids) == 1:
                 self._index[keys].append((next(iter(ids)), exact, keys not in lowercase))
+        for phrase in self.not_actors:
+            if keys := token_keys(phrase):
+                # Listed first, so that it wins over an actor's form with the same words.
+                self._index[keys].insert(0, (None, None, phrase[:1].isupper()))
         self._index = dict(self._index)
         # The lengths of the forms that start with each word, longest first: most words start none.
         starts: dict[str, set[int]] = defaultdict(set)
@@ -168,6 +188,7 @@ class Gazetteer:
         alpha3 = {k: v[0] for k, v in get_global("territory_aliases").items() if len(k) == 3 and len(v) == 1}
         territories = {lang: Locale(lang).territories for lang in LANGUAGES}
         actors = []
+        not_actors = _not_actors(raw.pop("not_actors", {}), path)
         for actor_id, entry in raw.items():
             kind = entry.get("kind")
             if kind not in KINDS:
@@ -191,7 +212,7 @@ class Gazetteer:
             # German names take a genitive -s ("Russlands", "Moskaus", "des Kremls").
             forms["de"] |= {f + "s" for f in forms["de"] if " " not in f and f[:1].isupper() and f[-1] not in "sxzß"}
             actors.append(Actor(actor_id, kind, name, {lang: sorted(f) for lang, f in forms.items()}))
-        return cls(actors, sha256=hashlib.sha256(data).hexdigest())
+        return cls(actors, sha256=hashlib.sha256(data).hexdigest(), not_actors=not_actors)
 
     def __repr__(self) -> str:
         return f"Gazetteer({len(self.actors)} actors)"
@@ -199,10 +220,11 @@ class Gazetteer:
     def __getstate__(self) -> dict[str, Any]:
         # Only the actors are pickled with a model; the index is rebuilt on loading, so a model keeps working
         # when the index's layout changes between versions.
-        return {"actors": list(self.actors.values()), "sha256": self.sha256}
+        return {"actors": list(self.actors.values()), "sha256": self.sha256, "not_actors": self.not_actors}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["actors"], sha256=state["sha256"])  # type: ignore[misc]
+        self.__init__(state["actors"], sha256=state["sha256"],  # type: ignore[misc]
+                      not_actors=state.get("not_actors", ()))
 
     def __len__(self) -> int:
         return len(self.actors)
@@ -229,12 +251,13 @@ class Gazetteer:
                     if exact is not None and exact != tuple(t.text for t in tokens[i : i + n]):
                         continue
                     if any_case or not proper or any(t.text[:1].isupper() for t in tokens[i : i + n]):
-                        match = Mention(actor_id, tokens[i].start, tokens[i + n - 1].end), n
+                        match = actor_id, n
                         break
                 if match:
                     break
             if match:
-                mentions.append(match[0])
+                if match[0] is not None:  # a phrase that names no actor is read over, not reported
+                    mentions.append(Mention(match[0], tokens[i].start, tokens[i + match[1] - 1].end))
                 i += match[1]
             else:
                 i += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,29 @@ def test_bad_kind_and_unknown_country_code(tmp_path: Path):
     path.write_text('[ABC]\nkind = "planet"\nname = "x"\n', encoding="utf-8")
     with pytest.raises(DataError, match="kind must be"):
         Gazetteer.load(path)
+
+
+def test_phrases_that_name_no_actor_hide_the_form_inside_them(tmp_path: Path):
+    path = tmp_path / "actors.toml"
+    path.write_text('[not_actors]\ndemonyms = { en = ["Latin American"], fr = ["latino-américain"] }\n'
+                    'phrases = ["Islands"]\n\n'
+                    '[USA]\nkind = "country"\ndemonyms = { en = ["American"], fr = ["américain"] }\n'
+                    'aliases.en = ["Washington"]\n\n'
+                    '[ISL]\nkind = "country"\n', encoding="utf-8")
+    gazetteer = Gazetteer.load(path)
+    text = "Latin American leaders and the Faroe Islands answered Washington and American officials."
+    assert found(gazetteer, text) == [("USA", "Washington"), ("USA", "American")]
+    assert found(gazetteer, "les pays latino-américaines et les diplomates américains") == [("USA", "américains")]
+    assert found(gazetteer, "Island und Norwegen") == [("ISL", "Island")]  # German for Iceland, still found
+    assert gazetteer.lookup("Latin American") is None and gazetteer.lookup("American officials") == "USA"
+    again = pickle.loads(pickle.dumps(gazetteer))  # what a model artifact keeps
+    assert found(again, text) == found(gazetteer, text)
+    path.write_text('[not_actors]\nnames = ["x"]\n', encoding="utf-8")
+    with pytest.raises(DataError, match="not_actors"):
+        Gazetteer.load(path)
+
+
+def test_bundled_gazetteer_reads_regions_as_no_country(gazetteer: Gazetteer):
+    text = "South American and Central American ministers met in Brasilia; Mauritius claims the Chagos Islands."
+    assert [a for a, _ in found(gazetteer, text)] == ["BRA", "MUS"]
+    assert [a for a, _ in found(gazetteer, "l'accord nord-américain, selon Washington")] == ["USA"]
