@@ -145,7 +145,8 @@ def dyad_context(masked: str) -> list[str]:
     """Describe where the source and target stand: their order, distance, and the words around and between.
 
     Word n-grams see "xsrcx condamne xtgtx"; these features add what n-grams miss in longer sentences: which
-    role comes first, the verbs right after the source and before the target, and the words between them.
+    role comes first, the words right around each role (one by one and as a pair on each side), and the words
+    between them.
     """
     words = _WORD.findall(fold(masked).casefold())
     sources = [i for i, w in enumerate(words) if w == SOURCE_TOKEN]
@@ -166,6 +167,12 @@ def dyad_context(masked: str) -> list[str]:
         features += [f"{SOURCE_TOKEN} reports on {TARGET_TOKEN}"] + [f"reported of {TARGET_TOKEN}: {w}" for w in after]
     for role, positions in ((SOURCE_TOKEN, sources), (TARGET_TOKEN, targets)):
         for i in positions:
+            # The two words on each side as one feature: "xsrcx et xtgtx" (a joint act) is not "xsrcx et xactx"
+            # (the source and a third actor, "Américains et Européens s'inquiètent..."), which single words mix up.
+            if i + 2 < len(words):
+                features.append(f"{role} +1+2: {words[i + 1]} {words[i + 2]}")
+            if i >= 2:
+                features.append(f"{role} -2-1: {words[i - 2]} {words[i - 1]}")
             for offset in range(1, _CONTEXT_WINDOW + 1):
                 for position, side, sign in ((i + offset, "after", "+"), (i - offset, "before", "-")):
                     if 0 <= position < len(words):
