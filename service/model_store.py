@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import threading
 import time
@@ -100,10 +99,11 @@ def release_free_heap() -> None:
     glibc keeps the freed pages resident, where every worker forked from the master would count them. Trimming
     after a load measured 54 MB less resident memory in one process (246 MB to 192 MB, bench/RESULTS.md).
     """
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
+    # The process's own symbols, not ctypes.util.find_library: that runs ldconfig in a subprocess, which stalled
+    # a gevent worker reloading a model for over 30 s.
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 def model_store() -> ModelStore:
