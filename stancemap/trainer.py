@@ -15,6 +15,9 @@ from stancemap.paths import data_dir
 from stancemap.pipelines import sentiment_pipeline, stance_pipeline
 from stancemap.schema import SENTIMENTS, STANCES, Statement, actor_key
 
+# The stance head keeps the words seen in three rows (stancemap.pipelines): fewer rows leave it no vocabulary.
+MIN_ROWS = 3
+
 
 def default_data_files() -> list[Path]:
     """Return the bundled corpus files."""
@@ -95,6 +98,8 @@ def train(
     """
     if len({s.stance for s in statements}) < 2:
         raise ValueError("training needs at least two stance labels")
+    if len(statements) < MIN_ROWS:
+        raise ValueError(f"training needs at least {MIN_ROWS} labelled rows, not {len(statements)}")
     metrics = cross_validate(statements, gazetteer, folds=folds, seed=seed, params={"C": C},
                              progress=progress) if folds >= 2 else {}
     progress(f"fitting the stance model on {len(statements)} rows")

@@ -117,3 +117,15 @@ def test_train_cli_refuses_bad_rows_then_skips_them(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "skipped 1 invalid row(s)" in err
     assert (tmp_path / "models" / "current" / "model.joblib").is_file()
+
+
+def test_train_cli_refuses_too_little_to_learn_from(tmp_path, capsys):
+    other = {**GOOD, "text": "Tokyo critique Séoul.", "source": "Tokyo", "target": "Séoul", "stance": "oppose",
+             "sentiment": "negative"}
+    for rows, message in (([GOOD, {**GOOD, "text": "Paris salue Rabat.", "source": "Paris", "target": "Rabat"}],
+                           "at least two stance labels"),
+                          ([GOOD, other], "at least 3 labelled rows, not 2")):
+        data = write_jsonl(tmp_path / "few.jsonl", rows)
+        assert train_cli.main(["--data", str(data), "--out", str(tmp_path / "models"), "--folds", "0"]) == 2
+        assert message in capsys.readouterr().err
+        assert not (tmp_path / "models" / "current").exists()

@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
                                 seed=args.seed, C=args.C, progress=say)
     except OSError as exc:
         return cannot_write(args.out, exc)
+    except ValueError as exc:  # too little to learn from: one stance label, or too few rows
+        say(f"stancemap-train: {exc}; no model version was written")
+        return 2
     except KeyboardInterrupt:
         say(f"stancemap-train: interrupted; no model version was written and {args.out}/current is unchanged")
         return 130
