@@ -78,11 +78,12 @@ def _not_actors(entry: Any, path: Path) -> set[str]:
     """Read the ``[not_actors]`` table: ``demonyms`` per language (inflected like actors') and ``phrases``."""
     if not isinstance(entry, dict) or not set(entry) <= {"demonyms", "phrases"}:
         raise DataError(f"{path}: [not_actors] holds only demonyms (per language) and phrases")
-    phrases = set(entry.get("phrases", []))
-    for lang, bases in entry.get("demonyms", {}).items():
-        for base in bases:
-            phrases |= inflect_demonym(base, lang)
-    return phrases
+    return set(entry.get("phrases", [])).union(*_inflected(entry.get("demonyms", {})).values())
+
+
+def _inflected(demonyms: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Return every form of a ``demonyms`` table (base forms per language), per language."""
+    return {lang: set().union(*(inflect_demonym(base, lang) for base in bases)) for lang, bases in demonyms.items()}
 
 
 def _is_acronym(form: str) -> bool:
@@ -204,9 +205,8 @@ class Gazetteer:
                 name = name or territories["en"][iso2]
             if not name:
                 raise DataError(f"{path}: [{actor_id}] needs a name")
-            for lang, bases in entry.get("demonyms", {}).items():
-                for base in bases:
-                    forms.setdefault(lang, set()).update(inflect_demonym(base, lang))
+            for lang, inflected in _inflected(entry.get("demonyms", {})).items():
+                forms.setdefault(lang, set()).update(inflected)
             for lang, aliases in entry.get("aliases", {}).items():
                 forms.setdefault(lang, set()).update(aliases)
             # German names take a genitive -s ("Russlands", "Moskaus", "des Kremls").
