@@ -14,6 +14,9 @@ from stancemap.gazetteer import Gazetteer
 from stancemap.knowledge import dyad_tags
 from stancemap.mentions import clause_words, lexicon_polarity, mention_windows
 
+# A stance word must be seen in this many rows to be kept (see _text_features); training needs as many rows.
+STANCE_MIN_ROWS = 3
+
 
 def _text_features(*, context: bool, per_pair: bool, windows: tuple[str, ...] = (), clauses: tuple[str, ...] = (),
                    polarity: tuple[str, ...] | None = None, direction: bool = False) -> FeatureUnion:
@@ -23,7 +26,8 @@ def _text_features(*, context: bool, per_pair: bool, windows: tuple[str, ...] = 
     # head (one row per text) lost 0.4 points with words seen twice, so it keeps every word (bench/RESULTS.md).
     branches = [
         ("words", TfidfVectorizer(tokenizer=negation_tokens, token_pattern=None, ngram_range=(1, 3),
-                                  strip_accents="unicode", sublinear_tf=True, min_df=3 if per_pair else 1)),
+                                  strip_accents="unicode", sublinear_tf=True,
+                                  min_df=STANCE_MIN_ROWS if per_pair else 1)),
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), strip_accents="unicode",
                                   sublinear_tf=True, min_df=2)),
     ]

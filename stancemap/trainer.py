@@ -9,14 +9,12 @@ from typing import Any
 
 from stancemap import __version__
 from stancemap.artifacts import sha256_file, write_version
+from stancemap.errors import DataError
 from stancemap.evaluation import cross_validate, format_report, sentiment_rows
 from stancemap.gazetteer import Gazetteer
 from stancemap.paths import data_dir
-from stancemap.pipelines import sentiment_pipeline, stance_pipeline
+from stancemap.pipelines import STANCE_MIN_ROWS, sentiment_pipeline, stance_pipeline
 from stancemap.schema import SENTIMENTS, STANCES, Statement, actor_key
-
-# The stance head keeps the words seen in three rows (stancemap.pipelines): fewer rows leave it no vocabulary.
-MIN_ROWS = 3
 
 
 def default_data_files() -> list[Path]:
@@ -97,9 +95,10 @@ def train(
         The cross-validation report (empty when ``folds`` is 0).
     """
     if len({s.stance for s in statements}) < 2:
-        raise ValueError("training needs at least two stance labels")
-    if len(statements) < MIN_ROWS:
-        raise ValueError(f"training needs at least {MIN_ROWS} labelled rows, not {len(statements)}")
+        raise DataError("training needs at least two stance labels")
+    if len(statements) < STANCE_MIN_ROWS:
+        # Fewer rows than a stance word must be seen in would leave the stance head no vocabulary.
+        raise DataError(f"training needs at least {STANCE_MIN_ROWS} labelled rows, not {len(statements)}")
     metrics = cross_validate(statements, gazetteer, folds=folds, seed=seed, params={"C": C},
                              progress=progress) if folds >= 2 else {}
     progress(f"fitting the stance model on {len(statements)} rows")

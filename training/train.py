@@ -7,6 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
+from stancemap.errors import DataError
 from stancemap.trainer import default_data_files, train
 from training.common import add_data_options, load_gazetteer, load_or_exit, say
 
@@ -56,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                                 seed=args.seed, C=args.C, progress=say)
     except OSError as exc:
         return cannot_write(args.out, exc)
-    except ValueError as exc:  # too little to learn from: one stance label, or too few rows
-        say(f"stancemap-train: {exc}; no model version was written")
+    except DataError as exc:  # too little to learn from: one stance label, or too few rows
+        say(f"stancemap-train: {exc.message}; no model version was written")
         return 2
     except KeyboardInterrupt:
         say(f"stancemap-train: interrupted; no model version was written and {args.out}/current is unchanged")
