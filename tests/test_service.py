@@ -162,12 +162,14 @@ def test_each_load_hands_the_freed_heap_back(models_dir, tmp_path, monkeypatch):
     assert calls == ["trim", "trim"]  # nothing was loaded
 
 
-def test_heap_release_is_harmless_where_it_does_nothing(model):
+def test_heap_release_leaves_the_loaded_model_predicting_the_same(model):
     from service.model_store import release_free_heap
 
+    before = model.predict([STATEMENT_DYAD])
     release_free_heap()
     release_free_heap()
-    assert model.predict([STATEMENT_DYAD])[0]["stance"]["label"] == "oppose"
+    assert model.predict([STATEMENT_DYAD]) == before
+    assert before[0]["stance"]["label"] == "oppose"
 
 
 def test_admin_route_only_with_a_token(models_dir, model):
