@@ -22,12 +22,14 @@ def _text_features(*, context: bool, per_pair: bool, windows: tuple[str, ...] = 
                    polarity: tuple[str, ...] | None = None, direction: bool = False) -> FeatureUnion:
     # Stance rows repeat each text once per pair, so an n-gram of one statement is in two rows or more: the stance
     # head keeps words seen in three rows and context features seen in two. On the corpus of 28,613 pairs that
-    # dropped 244,000 of 546,000 terms (18 MB of served memory) for a grouped CV of 70.09 -> 70.02; the sentiment
-    # head (one row per text) lost 0.4 points with words seen twice, so it keeps every word (bench/RESULTS.md).
+    # dropped 244,000 of 546,000 terms (18 MB of served memory) for a grouped CV of 70.09 -> 70.02. The sentiment
+    # head (one row per text) keeps words seen in two texts: 257,000 -> 61,000 words, and on five sets of files
+    # held out of training -0.9 to +0.8 points, +0.1 on average (bench/RESULTS.md). Every sentiment row holds the
+    # actor placeholder, so two texts always leave a word.
     branches = [
         ("words", TfidfVectorizer(tokenizer=negation_tokens, token_pattern=None, ngram_range=(1, 3),
                                   strip_accents="unicode", sublinear_tf=True,
-                                  min_df=STANCE_MIN_ROWS if per_pair else 1)),
+                                  min_df=STANCE_MIN_ROWS if per_pair else 2)),
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), strip_accents="unicode",
                                   sublinear_tf=True, min_df=2)),
     ]
