@@ -10,6 +10,7 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedGroupKFold
 
+from stancemap.errors import DataError
 from stancemap.gazetteer import Gazetteer
 from stancemap.pipelines import majority_baseline, sentiment_pipeline, stance_pipeline
 from stancemap.schema import SENTIMENTS, STANCES, Statement
@@ -61,6 +62,18 @@ def sentiment_rows(statements: Sequence[Statement]) -> list[Statement]:
     return list(rows.values())
 
 
+def _fold_count(folds: int, labels: Sequence[str], groups: Sequence[str]) -> int:
+    """Return how many folds the data can fill: no more than the texts of its rarest label.
+
+    A label found in fewer texts than folds leaves some folds' training parts without it (scikit-learn refuses the
+    split outright when every label is that rare).
+    """
+    texts: dict[str, set[str]] = {}
+    for label, group in zip(labels, groups, strict=True):
+        texts.setdefault(label, set()).add(group)
+    return min(folds, *(len(members) for members in texts.values()))
+
+
 def _out_of_fold(estimator: Any, X: list, y: np.ndarray, groups: list[str], folds: int, seed: int) -> np.ndarray:
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     predictions = np.empty(len(y), dtype=object)
@@ -85,13 +98,18 @@ def cross_validate(
     -------
     dict
         ``{"folds": k, "stance": {"model": ..., "no_masking": ..., "majority": ...}, "sentiment": {...}}``,
-        each entry the output of :func:`score_by_language` on out-of-fold predictions.
+        each entry the output of :func:`score_by_language` on out-of-fold predictions. ``k`` is at most the
+        number of texts of the rarest stance label; ``"sentiment_folds"`` is there when the rarest sentiment label
+        allowed fewer folds than that.
     """
     params = {"C": 10.0, **(params or {})}
     X = [s.dyad for s in statements]
     y = np.array([s.stance for s in statements])
     groups = [s.group for s in statements]
-    folds = min(folds, len(set(groups)))
+    folds = _fold_count(folds, list(y), groups)
+    if folds < 2:
+        raise DataError("cross-validation needs every stance label in two texts or more; "
+                        "train with --folds 0 to skip it")
     candidates = {
         "model": stance_pipeline(gazetteer, C=params["C"], seed=seed),
         "no_masking": stance_pipeline(gazetteer, masking=False, C=params["C"], seed=seed),
@@ -104,13 +122,16 @@ def cross_validate(
         report["stance"][name] = score_by_language(statements, y, predicted, STANCES)
     rows = sentiment_rows(statements)
     labels = {s.sentiment for s in rows}
-    if len(labels) >= 2 and len(rows) >= folds:
+    ys = np.array([s.sentiment for s in rows])
+    sentiment_folds = _fold_count(folds, list(ys), [s.group for s in rows]) if rows else 0
+    if len(labels) >= 2 and sentiment_folds >= 2:
+        if sentiment_folds < folds:
+            report["sentiment_folds"] = sentiment_folds
         Xs = [s.dyad for s in rows]
-        ys = np.array([s.sentiment for s in rows])
         for name, estimator in (("model", sentiment_pipeline(gazetteer, C=params["C"], seed=seed)),
                                 ("majority", majority_baseline())):
             progress(f"cross-validating sentiment: {name}")
-            predicted = _out_of_fold(estimator, Xs, ys, [s.group for s in rows], folds, seed)
+            predicted = _out_of_fold(estimator, Xs, ys, [s.group for s in rows], sentiment_folds, seed)
             report["sentiment"][name] = score_by_language(rows, ys, predicted, SENTIMENTS)
     return report
 

@@ -14,8 +14,10 @@ from stancemap.gazetteer import Gazetteer
 from stancemap.knowledge import dyad_tags
 from stancemap.mentions import clause_words, lexicon_polarity, mention_windows
 
-# A stance word must be seen in this many rows to be kept (see _text_features); training needs as many rows.
+# A stance word must be seen in this many rows to be kept, a sentiment word in this many texts (see _text_features);
+# training needs as many rows.
 STANCE_MIN_ROWS = 3
+SENTIMENT_MIN_TEXTS = 2
 
 
 def _text_features(*, context: bool, per_pair: bool, windows: tuple[str, ...] = (), clauses: tuple[str, ...] = (),
@@ -24,12 +26,11 @@ def _text_features(*, context: bool, per_pair: bool, windows: tuple[str, ...] = 
     # head keeps words seen in three rows and context features seen in two. On the corpus of 28,613 pairs that
     # dropped 244,000 of 546,000 terms (18 MB of served memory) for a grouped CV of 70.09 -> 70.02. The sentiment
     # head (one row per text) keeps words seen in two texts: 257,000 -> 61,000 words, and on five sets of files
-    # held out of training -0.9 to +0.8 points, +0.1 on average (bench/RESULTS.md). Every sentiment row holds the
-    # actor placeholder, so two texts always leave a word.
+    # held out of training -0.9 to +0.8 points, +0.1 on average (bench/RESULTS.md).
     branches = [
         ("words", TfidfVectorizer(tokenizer=negation_tokens, token_pattern=None, ngram_range=(1, 3),
                                   strip_accents="unicode", sublinear_tf=True,
-                                  min_df=STANCE_MIN_ROWS if per_pair else 2)),
+                                  min_df=STANCE_MIN_ROWS if per_pair else SENTIMENT_MIN_TEXTS)),
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), strip_accents="unicode",
                                   sublinear_tf=True, min_df=2)),
     ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,24 @@ from stancemap.errors import DataError
 from stancemap.evaluation import cross_validate, format_report, sentiment_rows
 from stancemap.gazetteer import Gazetteer
 from stancemap.paths import data_dir
-from stancemap.pipelines import STANCE_MIN_ROWS, sentiment_pipeline, stance_pipeline
+from stancemap.pipelines import SENTIMENT_MIN_TEXTS, STANCE_MIN_ROWS, sentiment_pipeline, stance_pipeline
 from stancemap.schema import SENTIMENTS, STANCES, Statement, actor_key
+
+# How scikit-learn's vectorizers say that the data left them no words (after min_df pruning, or none at all).
+_NO_VOCABULARY = ("After pruning, no terms remain", "empty vocabulary")
+
+
+@contextmanager
+def _words_needed() -> Iterator[None]:
+    """Turn a vectorizer's empty-vocabulary error into a DataError that says what the data lacks."""
+    try:
+        yield
+    except ValueError as exc:
+        if not str(exc).startswith(_NO_VOCABULARY):
+            raise
+        raise DataError(f"the labelled texts share too few words to learn from: a word is kept when it is in "
+                        f"{STANCE_MIN_ROWS} rows (stance) or {SENTIMENT_MIN_TEXTS} texts (sentiment), and in "
+                        f"every cross-validation fold's training part; add labelled statements") from exc
 
 
 def default_data_files() -> list[Path]:
@@ -40,6 +57,8 @@ def model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
     summary = manifest["training_data"]
     files = "\n".join(f"- `{f['path']}` (sha256 {f['sha256'][:12]}...)" for f in manifest["data_files"])
     table = format_report(metrics) if metrics.get("stance") else "(cross-validation was skipped)"
+    sentiment_folds = (f" ({metrics['sentiment_folds']} folds for sentiment, whose rarest label has as many texts)"
+                       if "sentiment_folds" in metrics else "")
     return f"""# Stancemap model {manifest['version']}
 
 ## Intended use
@@ -55,7 +74,8 @@ Stance: {summary['stance']}. Sentiment (one per text): {summary['sentiment']}. L
 {files}
 
 ## Cross-validated metrics
-Grouped {metrics.get('folds', '-')}-fold cross-validation: rows that share a text never fall on both sides.
+Grouped {metrics.get('folds', '-')}-fold cross-validation{sentiment_folds}: rows that share a text never fall on
+both sides.
 Baselines: `majority` always answers the commonest label; `no_masking` is the same pipeline on unmasked text.
 
 ```
@@ -99,17 +119,18 @@ def train(
     if len(statements) < STANCE_MIN_ROWS:
         # Fewer rows than a stance word must be seen in would leave the stance head no vocabulary.
         raise DataError(f"training needs at least {STANCE_MIN_ROWS} labelled rows, not {len(statements)}")
-    metrics = cross_validate(statements, gazetteer, folds=folds, seed=seed, params={"C": C},
-                             progress=progress) if folds >= 2 else {}
-    progress(f"fitting the stance model on {len(statements)} rows")
-    stance = stance_pipeline(gazetteer, C=C, seed=seed).fit([s.dyad for s in statements],
-                                                            [s.stance for s in statements])
-    rows = sentiment_rows(statements)
-    sentiment = None
-    if len({s.sentiment for s in rows}) >= 2:
-        progress(f"fitting the sentiment model on {len(rows)} texts")
-        sentiment = sentiment_pipeline(gazetteer, C=C, seed=seed).fit([s.dyad for s in rows],
-                                                                      [s.sentiment for s in rows])
+    with _words_needed():
+        metrics = cross_validate(statements, gazetteer, folds=folds, seed=seed, params={"C": C},
+                                 progress=progress) if folds >= 2 else {}
+        progress(f"fitting the stance model on {len(statements)} rows")
+        stance = stance_pipeline(gazetteer, C=C, seed=seed).fit([s.dyad for s in statements],
+                                                                [s.stance for s in statements])
+        rows = sentiment_rows(statements)
+        sentiment = None
+        if len({s.sentiment for s in rows}) >= 2:
+            progress(f"fitting the sentiment model on {len(rows)} texts")
+            sentiment = sentiment_pipeline(gazetteer, C=C, seed=seed).fit([s.dyad for s in rows],
+                                                                          [s.sentiment for s in rows])
     manifest = {
         "stancemap": __version__,
         "labels": {"stance": [label for label in STANCES if label in set(stance.classes_)],

@@ -124,7 +124,11 @@ def test_train_cli_refuses_too_little_to_learn_from(tmp_path, capsys):
              "sentiment": "negative"}
     for rows, message in (([GOOD, {**GOOD, "text": "Paris salue Rabat.", "source": "Paris", "target": "Rabat"}],
                            "at least two stance labels"),
-                          ([GOOD, other], "at least 3 labelled rows, not 2")):
+                          ([GOOD, other], "at least 3 labelled rows, not 2"),
+                          # Three texts with no word in common, the actors named but not written: no stance word
+                          # is in three rows.
+                          ([{**GOOD, "text": "Bravo !"}, {**other, "text": "Terrible news today."},
+                            {**other, "text": "Quelle honte.", "source": "Italie"}], "share too few words")):
         data = write_jsonl(tmp_path / "few.jsonl", rows)
         assert train_cli.main(["--data", str(data), "--out", str(tmp_path / "models"), "--folds", "0"]) == 2
         assert message in capsys.readouterr().err

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
                                 seed=args.seed, C=args.C, progress=say)
     except OSError as exc:
         return cannot_write(args.out, exc)
-    except DataError as exc:  # too little to learn from: one stance label, or too few rows
+    except DataError as exc:  # too little to learn from: one stance label, too few rows or shared words
         say(f"stancemap-train: {exc.message}; no model version was written")
         return 2
     except KeyboardInterrupt:

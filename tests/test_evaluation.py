@@ -1,0 +1,46 @@
+"""Cross-validation on small labelled sets: as many folds as the rarest label can fill, or a clear refusal."""
+
+import pytest
+
+from stancemap.errors import DataError
+from stancemap.evaluation import cross_validate
+from stancemap.schema import Statement
+
+# Two texts of each stance label, one pair each; sentiment has a label in one text only (the last one). Every text
+# says "la décision", so that any three rows share the words a stance word needs (three rows).
+ROWS = [
+    ("Paris a salué la décision de Rabat.", "Paris", "Rabat", "support", "positive"),
+    ("Berlin approuve la décision prise avec Madrid.", "Berlin", "Madrid", "support", "positive"),
+    ("Tokyo critique Séoul pour la décision.", "Tokyo", "Séoul", "oppose", "negative"),
+    ("Pékin a condamné la décision de Washington.", "Pékin", "Washington", "oppose", "negative"),
+    ("Rome a rencontré Athènes pour discuter de la décision.", "Rome", "Athènes", "neutral", "negative"),
+    ("Oslo a reçu Varsovie avant la décision.", "Oslo", "Varsovie", "neutral", "neutral"),
+]
+
+
+def statements(rows=ROWS):
+    return [Statement(text, source, target, stance, sentiment, "fr")
+            for text, source, target, stance, sentiment in rows]
+
+
+def test_folds_are_cut_to_the_texts_of_the_rarest_label(gazetteer):
+    report = cross_validate(statements(), gazetteer, folds=5)
+    assert report["folds"] == 2
+    assert report["stance"]["model"]["n"] == len(ROWS)
+    # One neutral text: sentiment cannot be cross-validated, and no table pretends it was.
+    assert report["sentiment"] == {}
+
+
+def test_sentiment_gets_the_folds_its_rarest_label_allows(gazetteer):
+    rows = [*ROWS, ("Oslo et Varsovie ont commenté la décision.", "Oslo", "Varsovie", "neutral", "neutral"),
+            ("Lisbonne a salué la décision de Dublin.", "Lisbonne", "Dublin", "support", "positive"),
+            ("Vienne accuse Prague de trahir la décision.", "Vienne", "Prague", "oppose", "negative")]
+    report = cross_validate(statements(rows), gazetteer, folds=3)
+    assert report["folds"] == 3
+    assert report["sentiment_folds"] == 2
+    assert report["sentiment"]["model"]["n"] == len(rows)
+
+
+def test_a_label_in_one_text_refuses_cross_validation(gazetteer):
+    with pytest.raises(DataError, match="--folds 0"):
+        cross_validate(statements(ROWS[1:]), gazetteer, folds=5)
