@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 MODELS ?= models
 PORT ?= 8000
 HOST ?= 127.0.0.1
+JOBS ?= 2
 
 .PHONY: help install browser run test lint audit train evaluate model clean
 
@@ -41,8 +42,8 @@ lint: install ## Check the code with ruff
 audit: install ## Check installed packages for known vulnerabilities (pip-audit; waivers: .pip-audit-waivers)
 	$(BIN)/python tools/audit.py $(if $(AUDIT_STRICT),--strict)
 
-train: install ## Train a model on the bundled corpus into models/ (cross-validated; prints the table)
-	$(BIN)/stancemap-train --out $(MODELS)
+train: install ## Train a model on the bundled corpus into models/ (cross-validated, JOBS=2 processes; prints the table)
+	$(BIN)/stancemap-train --out $(MODELS) --jobs $(JOBS)
 
 $(MODELS)/current:
 	$(MAKE) train

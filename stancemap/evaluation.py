@@ -6,9 +6,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedGroupKFold
+from threadpoolctl import threadpool_limits
 
 from stancemap.errors import DataError
 from stancemap.gazetteer import Gazetteer
@@ -74,12 +76,22 @@ def _fold_count(folds: int, labels: Sequence[str], groups: Sequence[str]) -> int
     return min(folds, *(len(members) for members in texts.values()))
 
 
-def _out_of_fold(estimator: Any, X: list, y: np.ndarray, groups: list[str], folds: int, seed: int) -> np.ndarray:
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    predictions = np.empty(len(y), dtype=object)
-    for train, test in splitter.split(X, y, groups):
+def _fit_predict(estimator: Any, X: list, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> np.ndarray:
+    with threadpool_limits(limits=1):  # the same fold scores whatever n_jobs is (stancemap.trainer._fit)
         model = clone(estimator).fit([X[i] for i in train], y[train])
-        predictions[test] = model.predict([X[i] for i in test])
+        return model.predict([X[i] for i in test])
+
+
+def _out_of_fold(estimator: Any, X: list, y: np.ndarray, groups: list[str], folds: int, seed: int,
+                 n_jobs: int = 1) -> np.ndarray:
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splits = list(splitter.split(X, y, groups))
+    # Folds are independent fits: with n_jobs > 1 they run in as many processes (one process runs them in turn).
+    predicted = Parallel(n_jobs=min(n_jobs, folds))(delayed(_fit_predict)(estimator, X, y, train, test)
+                                                    for train, test in splits)
+    predictions = np.empty(len(y), dtype=object)
+    for (_, test), fold in zip(splits, predicted, strict=True):
+        predictions[test] = fold
     return predictions
 
 
@@ -90,9 +102,12 @@ def cross_validate(
     folds: int = 5,
     seed: int = 0,
     params: dict[str, Any] | None = None,
+    n_jobs: int = 1,
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
     """Cross-validate the stance and sentiment models and their baselines, grouping rows that share a text.
+
+    ``n_jobs`` processes fit the folds side by side.
 
     Returns
     -------
@@ -118,7 +133,7 @@ def cross_validate(
     report: dict[str, Any] = {"folds": folds, "stance": {}, "sentiment": {}}
     for name, estimator in candidates.items():
         progress(f"cross-validating stance: {name}")
-        predicted = _out_of_fold(estimator, X, y, groups, folds, seed)
+        predicted = _out_of_fold(estimator, X, y, groups, folds, seed, n_jobs)
         report["stance"][name] = score_by_language(statements, y, predicted, STANCES)
     rows = sentiment_rows(statements)
     labels = {s.sentiment for s in rows}
@@ -131,7 +146,7 @@ def cross_validate(
         for name, estimator in (("model", sentiment_pipeline(gazetteer, C=params["C"], seed=seed)),
                                 ("majority", majority_baseline())):
             progress(f"cross-validating sentiment: {name}")
-            predicted = _out_of_fold(estimator, Xs, ys, [s.group for s in rows], sentiment_folds, seed)
+            predicted = _out_of_fold(estimator, Xs, ys, [s.group for s in rows], sentiment_folds, seed, n_jobs)
             report["sentiment"][name] = score_by_language(rows, ys, predicted, SENTIMENTS)
     return report
 

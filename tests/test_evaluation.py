@@ -1,10 +1,12 @@
-"""Cross-validation on small labelled sets: as many folds as the rarest label can fill, or a clear refusal."""
+"""Cross-validation and fitting: folds cut to what small sets can fill, and the same results in any number of jobs."""
 
+import numpy as np
 import pytest
 
 from stancemap.errors import DataError
 from stancemap.evaluation import cross_validate
 from stancemap.schema import Statement
+from stancemap.trainer import fit_heads
 
 # Two texts of each stance label, one pair each; sentiment has a label in one text only (the last one). Every text
 # says "la décision", so that any three rows share the words a stance word needs (three rows).
@@ -44,3 +46,15 @@ def test_sentiment_gets_the_folds_its_rarest_label_allows(gazetteer):
 def test_a_label_in_one_text_refuses_cross_validation(gazetteer):
     with pytest.raises(DataError, match="--folds 0"):
         cross_validate(statements(ROWS[1:]), gazetteer, folds=5)
+
+
+def test_jobs_change_nothing(corpus, gazetteer):
+    # Folds and heads fitted in two worker processes give exactly what one process gives.
+    sample = corpus[:900]
+    one, two = (cross_validate(sample, gazetteer, folds=3, n_jobs=jobs) for jobs in (1, 2))
+    assert one == two
+    (stance1, sentiment1), (stance2, sentiment2) = (fit_heads(sample, gazetteer, n_jobs=jobs) for jobs in (1, 2))
+    assert sentiment1 is not None and sentiment2 is not None
+    for a, b in ((stance1, stance2), (sentiment1, sentiment2)):
+        assert a[-1].classes_.tolist() == b[-1].classes_.tolist()
+        assert np.array_equal(a[-1].coef_, b[-1].coef_)

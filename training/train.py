@@ -24,10 +24,20 @@ def parser() -> argparse.ArgumentParser:
                    help="actor gazetteer (default: data/actors.toml); 'none' matches actors as phrases only")
     add_data_options(p)
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds; 0 skips cross-validation (default: 5)")
+    p.add_argument("--jobs", type=_positive, default=1, metavar="N",
+                   help="processes that fit the cross-validation folds and the two heads side by side (default: 1, "
+                        "which leaves the other cores to a service retrained beside it)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--C", type=float, default=10.0, help="inverse regularisation strength (default: 10)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON instead of a table")
     return p
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
 
 
 def cannot_write(out: Path, exc: OSError) -> int:
@@ -54,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         return cannot_write(args.out, exc)
     try:
         folder, metrics = train(statements, gazetteer, args.out, data_files=files, folds=args.folds,
-                                seed=args.seed, C=args.C, progress=say)
+                                seed=args.seed, C=args.C, n_jobs=args.jobs, progress=say)
     except OSError as exc:
         return cannot_write(args.out, exc)
     except DataError as exc:  # too little to learn from: one stance label, too few rows or shared words
