@@ -10,11 +10,10 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedGroupKFold
-from threadpoolctl import threadpool_limits
 
 from stancemap.errors import DataError
 from stancemap.gazetteer import Gazetteer
-from stancemap.pipelines import majority_baseline, sentiment_pipeline, stance_pipeline
+from stancemap.pipelines import fit_one_thread, majority_baseline, sentiment_pipeline, stance_pipeline
 from stancemap.schema import SENTIMENTS, STANCES, Statement
 
 
@@ -73,13 +72,11 @@ def _fold_count(folds: int, labels: Sequence[str], groups: Sequence[str]) -> int
     texts: dict[str, set[str]] = {}
     for label, group in zip(labels, groups, strict=True):
         texts.setdefault(label, set()).add(group)
-    return min(folds, *(len(members) for members in texts.values()))
+    return min([folds, *(len(members) for members in texts.values())])
 
 
 def _fit_predict(estimator: Any, X: list, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> np.ndarray:
-    with threadpool_limits(limits=1):  # the same fold scores whatever n_jobs is (stancemap.trainer._fit)
-        model = clone(estimator).fit([X[i] for i in train], y[train])
-        return model.predict([X[i] for i in test])
+    return fit_one_thread(clone(estimator), [X[i] for i in train], y[train]).predict([X[i] for i in test])
 
 
 def _out_of_fold(estimator: Any, X: list, y: np.ndarray, groups: list[str], folds: int, seed: int,
@@ -138,7 +135,7 @@ def cross_validate(
     rows = sentiment_rows(statements)
     labels = {s.sentiment for s in rows}
     ys = np.array([s.sentiment for s in rows])
-    sentiment_folds = _fold_count(folds, list(ys), [s.group for s in rows]) if rows else 0
+    sentiment_folds = _fold_count(folds, list(ys), [s.group for s in rows])
     if len(labels) >= 2 and sentiment_folds >= 2:
         if sentiment_folds < folds:
             report["sentiment_folds"] = sentiment_folds

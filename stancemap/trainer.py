@@ -10,7 +10,6 @@ from typing import Any
 
 from joblib import Parallel, delayed
 from sklearn.pipeline import Pipeline
-from threadpoolctl import threadpool_limits
 
 from stancemap import __version__
 from stancemap.artifacts import sha256_file, write_version
@@ -18,7 +17,13 @@ from stancemap.errors import DataError
 from stancemap.evaluation import cross_validate, format_report, sentiment_rows
 from stancemap.gazetteer import Gazetteer
 from stancemap.paths import data_dir
-from stancemap.pipelines import SENTIMENT_MIN_TEXTS, STANCE_MIN_ROWS, sentiment_pipeline, stance_pipeline
+from stancemap.pipelines import (
+    SENTIMENT_MIN_TEXTS,
+    STANCE_MIN_ROWS,
+    fit_one_thread,
+    sentiment_pipeline,
+    stance_pipeline,
+)
 from stancemap.schema import SENTIMENTS, STANCES, Statement, actor_key
 
 # How scikit-learn's vectorizers say that the data left them no words (after min_df pruning, or none at all).
@@ -38,13 +43,6 @@ def _words_needed() -> Iterator[None]:
                         f"every cross-validation fold's training part; add labelled statements") from exc
 
 
-def _fit(pipeline: Pipeline, X: list[tuple[str, str, str]], y: list[str | None]) -> Pipeline:
-    # One BLAS thread wherever the fit runs: with two, the solver's sums are ordered differently and the
-    # coefficients moved by 1e-6, so a model would depend on --jobs and on the machine's cores.
-    with threadpool_limits(limits=1):
-        return pipeline.fit(X, y)
-
-
 def fit_heads(statements: Sequence[Statement], gazetteer: Gazetteer, *, C: float = 10.0, seed: int = 0,
               n_jobs: int = 1, progress: Callable[[str], None] = lambda message: None,
               ) -> tuple[Pipeline, Pipeline | None]:
@@ -59,7 +57,7 @@ def fit_heads(statements: Sequence[Statement], gazetteer: Gazetteer, *, C: float
         jobs.append((sentiment_pipeline(gazetteer, C=C, seed=seed), [s.dyad for s in rows],
                      [s.sentiment for s in rows]))
         progress(f"fitting the sentiment model on {len(rows)} texts")
-    fitted = Parallel(n_jobs=min(n_jobs, len(jobs)))(delayed(_fit)(*job) for job in jobs)
+    fitted = Parallel(n_jobs=min(n_jobs, len(jobs)))(delayed(fit_one_thread)(*job) for job in jobs)
     return fitted[0], fitted[1] if len(fitted) > 1 else None
 
 
