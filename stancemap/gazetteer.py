@@ -15,7 +15,7 @@ from babel.core import get_global
 
 from stancemap.errors import DataError
 from stancemap.paths import data_dir
-from stancemap.text import fold, token_keys, tokenize
+from stancemap.text import Token, fold, token_keys, tokenize
 
 LANGUAGES = ("en", "fr", "de", "es")
 KINDS = ("country", "organization", "group")
@@ -74,11 +74,14 @@ STATE_WORDS = frozenset(token_keys(" ".join((
 ))))
 
 
-def _not_actors(entry: Any, path: Path) -> set[str]:
-    """Read the ``[not_actors]`` table: ``demonyms`` per language (inflected like actors') and ``phrases``."""
-    if not isinstance(entry, dict) or not set(entry) <= {"demonyms", "phrases"}:
-        raise DataError(f"{path}: [not_actors] holds only demonyms (per language) and phrases")
-    return set(entry.get("phrases", [])).union(*_inflected(entry.get("demonyms", {})).values())
+def _not_actors(entry: Any, path: Path) -> tuple[set[str], dict[str, dict[str, list[str]]]]:
+    """Read the ``[not_actors]`` table: ``demonyms`` per language, ``phrases``, and ``capitals`` per language."""
+    if not isinstance(entry, dict) or not set(entry) <= {"demonyms", "phrases", "capitals"}:
+        raise DataError(f"{path}: [not_actors] holds only demonyms (per language), phrases and capitals")
+    capitals = entry.get("capitals", {})
+    if not all(isinstance(v, dict) and set(v) == {"words", "cues"} for v in capitals.values()):
+        raise DataError(f"{path}: [not_actors.capitals] gives each language its words and cues")
+    return set(entry.get("phrases", [])).union(*_inflected(entry.get("demonyms", {})).values()), capitals
 
 
 def _inflected(demonyms: dict[str, list[str]]) -> dict[str, set[str]]:
@@ -140,12 +143,24 @@ class Gazetteer:
     not_actors : iterable of str, optional
         Phrases that contain an actor's form but name no actor ("Latin American", "Faroe Islands"): they are
         matched like forms, longest first, so the shorter form inside them is not found there.
+    capitals : dict, optional
+        Per language, ``words``: acronyms that are also words of the language ("UN", "AU" in French), and
+        ``cues``: common words of it. In a run of capitals ("URGENT - UN ACCORD AU SOMMET") such an acronym is
+        read as a word when another word of the run is one of that language's cues or words.
     """
 
-    def __init__(self, actors: list[Actor], *, sha256: str | None = None, not_actors: Iterable[str] = ()):
+    def __init__(self, actors: list[Actor], *, sha256: str | None = None, not_actors: Iterable[str] = (),
+                 capitals: dict[str, dict[str, list[str]]] | None = None):
         self.actors = {actor.id: actor for actor in actors}
         self.sha256 = sha256
         self.not_actors = sorted(set(not_actors))
+        self.capitals = capitals or {}
+        # Folded look-ups: for each listed word, the words of its language(s) that show the run is in it.
+        self._capital_words: dict[str, set[str]] = defaultdict(set)
+        for lists in self.capitals.values():
+            evidence = {w.casefold() for w in lists["words"] + lists["cues"]}
+            for word in lists["words"]:
+                self._capital_words[word.casefold()] |= evidence
         self._lookups: dict[str, str | None] = {}
         claims: dict[tuple[tuple[str, ...], tuple[str, ...] | None], set[str]] = defaultdict(set)
         lowercase: set[tuple[str, ...]] = set()
@@ -189,7 +204,7 @@ class Gazetteer:
         alpha3 = {k: v[0] for k, v in get_global("territory_aliases").items() if len(k) == 3 and len(v) == 1}
         territories = {lang: Locale(lang).territories for lang in LANGUAGES}
         actors = []
-        not_actors = _not_actors(raw.pop("not_actors", {}), path)
+        not_actors, capitals = _not_actors(raw.pop("not_actors", {}), path)
         for actor_id, entry in raw.items():
             kind = entry.get("kind")
             if kind not in KINDS:
@@ -212,7 +227,7 @@ class Gazetteer:
             # German names take a genitive -s ("Russlands", "Moskaus", "des Kremls").
             forms["de"] |= {f + "s" for f in forms["de"] if " " not in f and f[:1].isupper() and f[-1] not in "sxzß"}
             actors.append(Actor(actor_id, kind, name, {lang: sorted(f) for lang, f in forms.items()}))
-        return cls(actors, sha256=hashlib.sha256(data).hexdigest(), not_actors=not_actors)
+        return cls(actors, sha256=hashlib.sha256(data).hexdigest(), not_actors=not_actors, capitals=capitals)
 
     def __repr__(self) -> str:
         return f"Gazetteer({len(self.actors)} actors)"
@@ -220,11 +235,12 @@ class Gazetteer:
     def __getstate__(self) -> dict[str, Any]:
         # Only the actors are pickled with a model; the index is rebuilt on loading, so a model keeps working
         # when the index's layout changes between versions.
-        return {"actors": list(self.actors.values()), "sha256": self.sha256, "not_actors": self.not_actors}
+        return {"actors": list(self.actors.values()), "sha256": self.sha256, "not_actors": self.not_actors,
+                "capitals": self.capitals}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["actors"], sha256=state["sha256"],  # type: ignore[misc]
-                      not_actors=state.get("not_actors", ()))
+                      not_actors=state.get("not_actors", ()), capitals=state.get("capitals"))
 
     def __len__(self) -> int:
         return len(self.actors)
@@ -250,6 +266,8 @@ class Gazetteer:
                 for actor_id, exact, proper in self._index.get(tuple(keys[i : i + n]), ()):
                     if exact is not None and exact != tuple(t.text for t in tokens[i : i + n]):
                         continue
+                    if exact is not None and n == 1 and self._word_in_capitals(tokens, i):
+                        continue
                     if any_case or not proper or any(t.text[:1].isupper() for t in tokens[i : i + n]):
                         match = actor_id, n
                         break
@@ -262,6 +280,19 @@ class Gazetteer:
             else:
                 i += 1
         return mentions
+
+    def _word_in_capitals(self, tokens: list[Token], i: int) -> bool:
+        """Whether the acronym at ``tokens[i]`` is a word of a line in capitals ("UN ACCORD AU SOMMET")."""
+        evidence = self._capital_words.get(tokens[i].key)
+        if not evidence:
+            return False
+        start = end = i
+        while start > 0 and tokens[start - 1].text.isupper():
+            start -= 1
+        while end + 1 < len(tokens) and tokens[end + 1].text.isupper():
+            end += 1
+        # Three words in capitals make a shouted line; "the UN and the AU" in running text is not one.
+        return end - start >= 2 and any(tokens[j].key in evidence for j in range(start, end + 1) if j != i)
 
     def lookup(self, name: str) -> str | None:
         """Return the id of the actor ``name`` denotes, if any.

@@ -119,6 +119,25 @@ def test_phrases_that_name_no_actor_hide_the_form_inside_them(tmp_path: Path):
         Gazetteer.load(path)
 
 
+def test_acronyms_that_are_words_are_words_in_a_line_in_capitals(gazetteer: Gazetteer):
+    """French "UN", "AU", "CAR" in a live page's capitals are words; the English "UN" of a headline is the UN."""
+    assert found(gazetteer, "URGENT - UN ACCORD AU SOMMET ENTRE PARIS ET ALGER") == [("FRA", "PARIS"), ("DZA", "ALGER")]
+    assert found(gazetteer, "UN CONDEMNS STRIKE ON AID CONVOY") == [("UN", "UN")]
+    assert found(gazetteer, "CAR BOMB KILLS 12 IN KABUL") == [("AFG", "KABUL")]
+    assert found(gazetteer, "CAR REBELS SIGN PEACE DEAL") == [("CAF", "CAR")]
+    assert found(gazetteer, "WHAT IS AT STAKE FOR MOSCOW") == [("RUS", "MOSCOW")]
+    # Outside a line in capitals the acronyms keep their meaning, whatever words stand around them.
+    assert found(gazetteer, "Un accord: the UN and the AU agree") == [("UN", "UN"), ("AU", "AU")]
+    assert found(pickle.loads(pickle.dumps(gazetteer)), "UN ACCORD AU SOMMET DE L'UA") == [("AU", "UA")]
+
+
+def test_capitals_table_needs_words_and_cues(tmp_path: Path):
+    path = tmp_path / "actors.toml"
+    path.write_text('[not_actors.capitals]\nfr = { words = ["UN"] }\n', encoding="utf-8")
+    with pytest.raises(DataError, match="words and cues"):
+        Gazetteer.load(path)
+
+
 def test_bundled_gazetteer_reads_regions_as_no_country(gazetteer: Gazetteer):
     text = "South American and Central American ministers met in Brasilia; Mauritius claims the Chagos Islands."
     assert [a for a, _ in found(gazetteer, text)] == ["BRA", "MUS"]
