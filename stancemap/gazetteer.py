@@ -71,6 +71,10 @@ STATE_WORDS = frozenset(token_keys(" ".join((
     "gouvernement president presidente premier ministre ministere affaires etrangeres armee forces troupes",
     "autorites diplomates diplomatie dirigeant dirigeants regime delegation emissaire ambassadeur ambassade",
     "chancelier chanceliere porte parole chef etat executif",
+    "defence defense interior home finance treasury trade economy justice energy health top chief head senior",
+    "deputy vice premier diplomat negotiator representative permanent mission intelligence police navy air",
+    "interieur finances tresor commerce economie sante energie adjoint vice negociateur representant",
+    "permanent permanente mission renseignement police marine roi reine king queen crown prince",
 ))))
 
 

@@ -84,6 +84,16 @@ def test_resolve_known_unknown_and_absent(small: Gazetteer):
     assert small.resolve("rus", text).actor == "RUS"
 
 
+def test_names_with_an_officials_title_resolve_to_the_state(gazetteer: Gazetteer):
+    """A source written as the press titles it is the state it speaks for; other words make another actor."""
+    assert gazetteer.lookup("Israeli Defence Minister Israel Katz") == "ISR"
+    assert gazetteer.lookup("Turkey's top diplomat") == "TUR"
+    assert gazetteer.lookup("le ministre turc de l'Intérieur") == "TUR"
+    assert gazetteer.lookup("le représentant permanent de la France") == "FRA"
+    assert gazetteer.lookup("Brazil's Supreme Court") is None
+    assert gazetteer.lookup("the Mexican cartels") is None
+
+
 def test_search(small: Gazetteer):
     assert [a.id for a in small.search("kreml")] == ["RUS"]
     assert len(small.search("")) == len(small)
