@@ -75,6 +75,7 @@ STATE_WORDS = frozenset(token_keys(" ".join((
     "deputy vice premier diplomat negotiator representative permanent mission intelligence police navy air",
     "interieur finances tresor commerce economie sante energie adjoint vice negociateur representant",
     "permanent permanente mission renseignement police marine roi reine king queen crown prince",
+    "presidency presidence ambassadrice secretaire general generale",
 ))))
 
 

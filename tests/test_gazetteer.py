@@ -90,6 +90,8 @@ def test_names_with_an_officials_title_resolve_to_the_state(gazetteer: Gazetteer
     assert gazetteer.lookup("Turkey's top diplomat") == "TUR"
     assert gazetteer.lookup("le ministre turc de l'Intérieur") == "TUR"
     assert gazetteer.lookup("le représentant permanent de la France") == "FRA"
+    assert gazetteer.lookup("le secrétaire général de l'Otan") == "NATO"
+    assert gazetteer.lookup("la présidence ukrainienne") == "UKR"
     assert gazetteer.lookup("Brazil's Supreme Court") is None
     assert gazetteer.lookup("the Mexican cartels") is None
 
