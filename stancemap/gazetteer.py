@@ -100,6 +100,10 @@ def _is_acronym(form: str) -> bool:
     return letters.isalpha() and letters.isupper() and len(letters) <= 5
 
 
+def _has_lower(word: str) -> bool:
+    return any(c.islower() for c in word)
+
+
 class Mention(NamedTuple):
     """One mention of an actor in a text: the actor id and the character span of its surface form."""
 
@@ -292,9 +296,9 @@ class Gazetteer:
         if not evidence:
             return False
         start = end = i
-        while start > 0 and tokens[start - 1].text.isupper():
+        while start > 0 and not _has_lower(tokens[start - 1].text):  # figures ("12") do not end the line
             start -= 1
-        while end + 1 < len(tokens) and tokens[end + 1].text.isupper():
+        while end + 1 < len(tokens) and not _has_lower(tokens[end + 1].text):
             end += 1
         # Three words in capitals make a shouted line; "the UN and the AU" in running text is not one.
         return end - start >= 2 and any(tokens[j].key in evidence for j in range(start, end + 1) if j != i)
