@@ -76,6 +76,7 @@ STATE_WORDS = frozenset(token_keys(" ".join((
     "interieur finances tresor commerce economie sante energie adjoint vice negociateur representant",
     "permanent permanente mission renseignement police marine roi reine king queen crown prince",
     "presidency presidence ambassadrice secretaire general generale",
+    "congress congres senate senat parliament parlement lawmakers legislators parlementaires deputes",
 ))))
 
 

@@ -92,6 +92,7 @@ def test_names_with_an_officials_title_resolve_to_the_state(gazetteer: Gazetteer
     assert gazetteer.lookup("le représentant permanent de la France") == "FRA"
     assert gazetteer.lookup("le secrétaire général de l'Otan") == "NATO"
     assert gazetteer.lookup("la présidence ukrainienne") == "UKR"
+    assert gazetteer.lookup("le Congrès américain") == gazetteer.lookup("US lawmakers") == "USA"
     assert gazetteer.lookup("Brazil's Supreme Court") is None
     assert gazetteer.lookup("the Mexican cartels") is None
 
@@ -141,6 +142,16 @@ def test_acronyms_that_are_words_are_words_in_a_line_in_capitals(gazetteer: Gaze
     # Outside a line in capitals the acronyms keep their meaning, whatever words stand around them.
     assert found(gazetteer, "Un accord: the UN and the AU agree") == [("UN", "UN"), ("AU", "AU")]
     assert found(pickle.loads(pickle.dumps(gazetteer)), "UN ACCORD AU SOMMET DE L'UA") == [("AU", "UA")]
+
+
+def test_the_west_is_an_actor_and_west_african_is_not(gazetteer: Gazetteer):
+    assert found(gazetteer, "Moscou accuse l'Occident et les Occidentaux") == [("RUS", "Moscou"), ("WEST", "Occident"),
+                                                                               ("WEST", "Occidentaux")]
+    assert found(gazetteer, "Beijing accused the West and Western governments") == [
+        ("CHN", "Beijing"), ("WEST", "West"), ("WEST", "Western governments")]
+    text = "the West Bank, the West African bloc, the North-West region, the west of the country, Western Sahara"
+    assert found(gazetteer, text) == [("PSE", "West Bank")]
+    assert found(gazetteer, "l'Europe occidentale et le Sahara occidental") == [("EU", "Europe")]
 
 
 def test_capitals_table_needs_words_and_cues(tmp_path: Path):
