@@ -77,6 +77,7 @@ STATE_WORDS = frozenset(token_keys(" ".join((
     "permanent permanente mission renseignement police marine roi reine king queen crown prince",
     "presidency presidence ambassadrice secretaire general generale",
     "congress congres senate senat parliament parlement lawmakers legislators parlementaires deputes",
+    "mr mrs ms dr m mme herr frau senor senora",  # honorifics: "Mr Modi", "M. Poutine"
 ))))
 
 

@@ -93,6 +93,7 @@ def test_names_with_an_officials_title_resolve_to_the_state(gazetteer: Gazetteer
     assert gazetteer.lookup("le secrétaire général de l'Otan") == "NATO"
     assert gazetteer.lookup("la présidence ukrainienne") == "UKR"
     assert gazetteer.lookup("le Congrès américain") == gazetteer.lookup("US lawmakers") == "USA"
+    assert gazetteer.lookup("Mr. Modi") == "IND" and gazetteer.lookup("M. Poutine") == "RUS"
     assert gazetteer.lookup("Brazil's Supreme Court") is None
     assert gazetteer.lookup("the Mexican cartels") is None
 
