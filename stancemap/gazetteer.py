@@ -78,6 +78,11 @@ STATE_WORDS = frozenset(token_keys(" ".join((
     "presidency presidence ambassadrice secretaire general generale",
     "congress congres senate senat parliament parlement lawmakers legislators parlementaires deputes",
     "mr mrs ms dr m mme herr frau senor senora",  # honorifics: "Mr Modi", "M. Poutine"
+    "regierung behorden fuhrung ministerium minister ministerin aussenminister aussenministerin aussenministerium",
+    "prasident prasidentin kanzler kanzlerin botschafter botschafterin botschaft armee streitkrafte truppen",
+    "diplomaten sprecher sprecherin staatschef regierungschef verteidigungsminister militar",
+    "gobierno autoridades ministro ministra ministerio canciller cancilleria ejercito fuerzas armadas tropas",
+    "diplomaticos embajador embajadora embajada portavoz jefe lider regimen delegacion",
 ))))
 
 
@@ -236,7 +241,9 @@ class Gazetteer:
             for lang, aliases in entry.get("aliases", {}).items():
                 forms.setdefault(lang, set()).update(aliases)
             # German names take a genitive -s ("Russlands", "Moskaus", "des Kremls").
-            forms["de"] |= {f + "s" for f in forms["de"] if " " not in f and f[:1].isupper() and f[-1] not in "sxzß"}
+            # Not acronyms: German writes "des IS", "der UN", and "ISs" would be matched in any case ("ISS").
+            forms["de"] |= {f + "s" for f in forms["de"]
+                            if " " not in f and f[:1].isupper() and f[-1] not in "sxzß" and not _is_acronym(f)}
             actors.append(Actor(actor_id, kind, name, {lang: sorted(f) for lang, f in forms.items()}))
         return cls(actors, sha256=hashlib.sha256(data).hexdigest(), not_actors=not_actors, capitals=capitals)
 
