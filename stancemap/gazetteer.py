@@ -52,7 +52,7 @@ def inflect_demonym(base: str, lang: str) -> set[str]:
     elif lang == "es":
         if base.endswith("o"):
             forms |= {base[:-1] + suffix for suffix in ("a", "os", "as")}
-        elif base.endswith("e"):
+        elif base.endswith(("e", "a")):  # "belga", "chipriota", "croata" are both genders
             forms.add(base + "s")
         else:
             # "francés" -> "francesa": matching folds accents, so the unaccented stem is enough.

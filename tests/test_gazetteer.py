@@ -63,6 +63,7 @@ def test_demonyms_inflected(small: Gazetteer):
     assert inflect_demonym("turc", "fr") == {"turc", "turcs", "turque", "turques"}
     assert inflect_demonym("grec", "fr") == {"grec", "grecs", "grecque", "grecques"}
     assert inflect_demonym("ruso", "es") == {"ruso", "rusa", "rusos", "rusas"}
+    assert inflect_demonym("chipriota", "es") == {"chipriota", "chipriotas"}
     assert "russische" in inflect_demonym("russisch", "de")
 
 
