@@ -1,0 +1,49 @@
+"""Code tier: role masking, the step every stance feature reads."""
+
+from __future__ import annotations
+
+import re
+
+from stancemap.features import DyadMasker
+from stancemap.gazetteer import Gazetteer
+
+
+def tidy(text: str) -> str:
+    """Placeholders come with a space on each side; drop the doubled and the ones before punctuation."""
+    return re.sub(r" ([,.])", r"\1", " ".join(text.split()))
+
+
+def masked(gazetteer: Gazetteer, text: str, source: str, target: str) -> str:
+    return tidy(DyadMasker(gazetteer=gazetteer).fit(None).mask(text, source, target))
+
+
+def test_roles_and_other_actors_get_their_placeholders(gazetteer: Gazetteer):
+    text = "Paris a salué la décision de Rabat, selon Washington."
+    assert masked(gazetteer, text, "Paris", "Rabat") == "xsrcx a salué la décision de xtgtx, selon xactx."
+    assert masked(gazetteer, text, "Rabat", "Paris") == "xtgtx a salué la décision de xsrcx, selon xactx."
+
+
+def test_titles_are_masked_with_the_mention_they_qualify(gazetteer: Gazetteer):
+    text = "Le président russe Vladimir Poutine a assuré la Corée du Nord du soutien de son pays."
+    assert masked(gazetteer, text, "Poutine", "la Corée du Nord") == (
+        "Le xsrcx a assuré la xtgtx du soutien de son pays.")
+    text = "a commenté le secrétaire général de l'Otan Jens Stoltenberg, soulignant que la Russie viole les sanctions"
+    assert masked(gazetteer, text, "l'Otan", "la Russie") == (
+        "a commenté le xsrcx, soulignant que la xtgtx viole les sanctions")
+    text = "Israeli Defence Minister Israel Katz accused Iran of lying, Japanese officials said."
+    assert masked(gazetteer, text, "Israel", "Iran") == "xsrcx accused xtgtx of lying, xactx said."
+
+
+def test_articles_alone_are_not_titles(gazetteer: Gazetteer):
+    # "la" before "Russie" names no office: it stays a word of the sentence, as without titles.
+    assert masked(gazetteer, "L'Otan accuse la Russie de violer les sanctions.", "l'Otan", "la Russie") == (
+        "L' xsrcx accuse la xtgtx de violer les sanctions.")
+
+
+def test_a_batch_masks_each_row_as_alone(gazetteer: Gazetteer):
+    text = "Le ministre turc des Affaires étrangères a critiqué Paris et salué Berlin."
+    rows = [(text, "turc", "Paris"), (text, "turc", "Berlin"), (text, "Paris", "Berlin"),
+            ("Kyiv thanked Tokyo.", "Kyiv", "Tokyo")]
+    masker = DyadMasker(gazetteer=gazetteer).fit(None)
+    assert masker.transform(rows) == [masker.mask(*row) for row in rows]
+    assert tidy(masker.transform(rows)[0]) == "Le xsrcx a critiqué xtgtx et salué xactx."
