@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterable
 from functools import lru_cache
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from stancemap.gazetteer import STATE_WORDS, Gazetteer, Mention, Resolution
-from stancemap.text import Token, fold, token_keys, tokenize
+from stancemap.text import fold, token_keys, tokenize
 
 SOURCE_TOKEN, TARGET_TOKEN, ACTOR_TOKEN = "xsrcx", "xtgtx", "xactx"
 PLACEHOLDERS = frozenset((SOURCE_TOKEN, TARGET_TOKEN, ACTOR_TOKEN))
@@ -102,12 +101,12 @@ class DyadMasker(TransformerMixin, BaseEstimator):
         """Mask ``text`` given its mentions and resolved source and target, found once for every head."""
         if self.mode == "none":
             return text
-        tokens = _tokens(text)
+        widen = _titles(text)
         spans: list[tuple[int, int, str]] = []
         if self.mode == "roles":
             for resolution, token in ((source, SOURCE_TOKEN), (target, TARGET_TOKEN)):
-                spans.extend((*_with_titles(tokens, start, end), token) for start, end in resolution.mentions)
-        spans.extend((*_with_titles(tokens, m.start, m.end), ACTOR_TOKEN) for m in mentions)
+                spans.extend((*widen(start, end), token) for start, end in resolution.mentions)
+        spans.extend((*widen(m.start, m.end), ACTOR_TOKEN) for m in mentions)
         return _ADJACENT.sub(r"\1", _replace_spans(text, _merged(spans)))
 
 
@@ -117,29 +116,47 @@ class DyadMasker(TransformerMixin, BaseEstimator):
 _CONNECTORS = frozenset(token_keys("the a an s of le la les l de du des d der die das den dem el los las del"))
 _TITLES = STATE_WORDS - _CONNECTORS
 _ADJACENT = re.compile(rf"\b({SOURCE_TOKEN}|{TARGET_TOKEN}|{ACTOR_TOKEN})(\s+\1\b)+")
+_OTHER, _CONNECTOR, _TITLE = 0, 1, 2
 
 
-# The pairs of one statement are masked one after the other: their text is split into words once.
-_tokens = lru_cache(maxsize=256)(tokenize)
+class _Titles:
+    """Widen a mention's span over the title words next to it ("le ministre turc des Affaires étrangères").
 
+    Built once per text and kept for its next pairs and the other head: each span is widened once.
+    """
 
-def _with_titles(tokens: list[Token], start: int, end: int) -> tuple[int, int]:
-    """Widen a mention's span over the title words next to it ("le ministre turc des Affaires étrangères")."""
-    first = bisect_left(tokens, start, key=lambda t: t.start)  # mentions start and end on token edges
-    last = bisect_left(tokens, end, key=lambda t: t.end)
-    if first >= len(tokens) or last >= len(tokens):
+    def __init__(self, text: str):
+        self.tokens = tokenize(text)
+        self.kinds = [_TITLE if t.key in _TITLES else _CONNECTOR if t.key in _CONNECTORS else _OTHER
+                      for t in self.tokens]
+        self.first = {t.start: i for i, t in enumerate(self.tokens)}  # mentions start and end on token edges
+        self.last = {t.end: i for i, t in enumerate(self.tokens)}
+        self.widened: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def __call__(self, start: int, end: int) -> tuple[int, int]:
+        if (start, end) not in self.widened:
+            self.widened[start, end] = self._widen(start, end)
+        return self.widened[start, end]
+
+    def _widen(self, start: int, end: int) -> tuple[int, int]:
+        first, last = self.first.get(start), self.last.get(end)
+        if first is None or last is None:
+            return start, end
+        for step, edge in ((-1, first), (1, last)):
+            run = []
+            i = edge + step
+            while 0 <= i < len(self.tokens) and self.kinds[i] != _OTHER:
+                run.append(i)
+                i += step
+            while run and self.kinds[run[-1]] == _CONNECTOR:  # "le", "of" at the far end belong to the sentence
+                run.pop()
+            if run:  # what is left ends with a title word
+                start, end = (self.tokens[run[-1]].start, end) if step < 0 else (start, self.tokens[run[-1]].end)
         return start, end
-    for step, edge in ((-1, first), (1, last)):
-        run = []
-        i = edge + step
-        while 0 <= i < len(tokens) and tokens[i].key in STATE_WORDS:
-            run.append(i)
-            i += step
-        while run and tokens[run[-1]].key in _CONNECTORS:  # "le", "of" at the far end belong to the sentence
-            run.pop()
-        if any(tokens[i].key in _TITLES for i in run):
-            start, end = (tokens[run[-1]].start, end) if step < 0 else (start, tokens[run[-1]].end)
-    return start, end
+
+
+# The pairs of one statement are masked one after the other, by both heads.
+_titles = lru_cache(maxsize=256)(_Titles)
 
 
 def _merged(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
