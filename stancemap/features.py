@@ -8,8 +8,8 @@ from functools import lru_cache
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from stancemap.gazetteer import STATE_WORDS, Gazetteer, Mention, Resolution
-from stancemap.text import fold, token_keys, tokenize
+from stancemap.gazetteer import STATE_ARTICLES, STATE_TITLES, Gazetteer, Mention, Resolution
+from stancemap.text import fold, tokenize
 
 SOURCE_TOKEN, TARGET_TOKEN, ACTOR_TOKEN = "xsrcx", "xtgtx", "xactx"
 PLACEHOLDERS = frozenset((SOURCE_TOKEN, TARGET_TOKEN, ACTOR_TOKEN))
@@ -113,8 +113,6 @@ class DyadMasker(TransformerMixin, BaseEstimator):
 # A title around a mention names who speaks, not what is said: "le secrétaire général de l'Otan" is NATO, and
 # "général" before a source had become evidence of support (the UN's secretary-general often welcomes). The title
 # is masked with the mention; held-out rounds 11-14 moved by 0.0 to +0.6 points (bench/RESULTS.md).
-_CONNECTORS = frozenset(token_keys("the a an s of le la les l de du des d der die das den dem el los las del"))
-_TITLES = STATE_WORDS - _CONNECTORS
 _ADJACENT = re.compile(rf"\b({SOURCE_TOKEN}|{TARGET_TOKEN}|{ACTOR_TOKEN})(\s+\1\b)+")
 _OTHER, _CONNECTOR, _TITLE = 0, 1, 2
 
@@ -127,7 +125,7 @@ class _Titles:
 
     def __init__(self, text: str):
         self.tokens = tokenize(text)
-        self.kinds = [_TITLE if t.key in _TITLES else _CONNECTOR if t.key in _CONNECTORS else _OTHER
+        self.kinds = [_TITLE if t.key in STATE_TITLES else _CONNECTOR if t.key in STATE_ARTICLES else _OTHER
                       for t in self.tokens]
         self.first = {t.start: i for i, t in enumerate(self.tokens)}  # mentions start and end on token edges
         self.last = {t.end: i for i, t in enumerate(self.tokens)}

@@ -61,10 +61,11 @@ def inflect_demonym(base: str, lang: str) -> set[str]:
     return forms
 
 
-# Words that may stand around an actor's form in a source or target name without changing who it is:
-# articles, the English possessive, and the parts of a state that speak for it.
-STATE_WORDS = frozenset(token_keys(" ".join((
-    "the a an s of le la les l de du des d der die das den dem el los las del",
+# Words that may stand around an actor's form in a source or target name without changing who it is: the articles
+# and the English possessive, and the titles of the parts of a state that speak for it. A title next to a mention
+# in a text is masked with it (stancemap.features), the articles are not.
+STATE_ARTICLES = frozenset(token_keys("the a an s of le la les l de du des d der die das den dem el los las del"))
+STATE_TITLES = frozenset(token_keys(" ".join((
     "government president prime minister ministry foreign affairs secretary state army armed forces troops",
     "military navy officials official authorities diplomats diplomacy leader leaders leadership regime",
     "administration delegation envoy ambassador embassy chancellor spokesperson spokesman spokeswoman",
@@ -72,18 +73,19 @@ STATE_WORDS = frozenset(token_keys(" ".join((
     "autorites diplomates diplomatie dirigeant dirigeants regime delegation emissaire ambassadeur ambassade",
     "chancelier chanceliere porte parole chef etat executif",
     "defence defense interior home finance treasury trade economy justice energy health top chief head senior",
-    "deputy vice premier diplomat negotiator representative permanent mission intelligence police navy air",
-    "interieur finances tresor commerce economie sante energie adjoint vice negociateur representant",
-    "permanent permanente mission renseignement police marine roi reine king queen crown prince",
+    "deputy vice diplomat negotiator representative permanent mission intelligence police air",
+    "interieur finances tresor commerce economie sante energie adjoint negociateur representant",
+    "permanente renseignement marine roi reine king queen crown prince",
     "presidency presidence ambassadrice secretaire general generale",
     "congress congres senate senat parliament parlement lawmakers legislators parlementaires deputes",
     "mr mrs ms dr m mme herr frau senor senora",  # honorifics: "Mr Modi", "M. Poutine"
     "regierung behorden fuhrung ministerium minister ministerin aussenminister aussenministerin aussenministerium",
-    "prasident prasidentin kanzler kanzlerin botschafter botschafterin botschaft armee streitkrafte truppen",
+    "prasident prasidentin kanzler kanzlerin botschafter botschafterin botschaft streitkrafte truppen",
     "diplomaten sprecher sprecherin staatschef regierungschef verteidigungsminister militar",
     "gobierno autoridades ministro ministra ministerio canciller cancilleria ejercito fuerzas armadas tropas",
     "diplomaticos embajador embajadora embajada portavoz jefe lider regimen delegacion",
-))))
+)))) - STATE_ARTICLES
+STATE_WORDS = STATE_ARTICLES | STATE_TITLES
 
 
 def _not_actors(entry: Any, path: Path) -> tuple[set[str], dict[str, dict[str, list[str]]]]:
