@@ -8,6 +8,7 @@ import os
 import platform
 import secrets
 import shutil
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
@@ -19,6 +20,10 @@ import joblib
 from stancemap.errors import ModelError
 
 ARTIFACT = "model.joblib"
+# The heads compiled for serving (stancemap.fastpath), beside the pipelines they come from. SERVING_FORMAT changes
+# whenever a compiled head's pickled layout does; a version of another format is compiled from its pipelines.
+SERVING = "serving.joblib"
+SERVING_FORMAT = 1
 MANIFEST = "manifest.json"
 METRICS = "metrics.json"
 CARD = "MODEL_CARD.md"
@@ -51,8 +56,11 @@ def write_version(
     manifest: dict[str, Any],
     metrics: dict[str, Any],
     card: Callable[[dict[str, Any]], str],
+    serving: Any = None,
 ) -> Path:
     """Write a new model version and only then point ``current`` at it.
+
+    ``serving``, if given, is the model compiled for serving, written beside ``model`` with its own checksum.
 
     Everything is written into a hidden temporary folder first, renamed into place, and ``current`` is replaced
     by a rename of a new symlink, so a reader sees either the old complete version or the new complete one.
@@ -68,6 +76,11 @@ def write_version(
         staging.mkdir(mode=0o700)
         joblib.dump(model, staging / ARTIFACT, compress=3)
         digest = sha256_file(staging / ARTIFACT)
+        compiled = {}
+        if serving is not None:
+            joblib.dump(serving, staging / SERVING, compress=3)
+            compiled = {"serving": {"file": SERVING, "sha256": sha256_file(staging / SERVING),
+                                    "bytes": (staging / SERVING).stat().st_size, "format": SERVING_FORMAT}}
         created = datetime.now(UTC)
         version = f"{created:%Y%m%dT%H%M%SZ}-{digest[:8]}"
         manifest = {
@@ -75,6 +88,7 @@ def write_version(
             "version": version,
             "created_at": created.isoformat(timespec="seconds"),
             "artifact": {"file": ARTIFACT, "sha256": digest, "bytes": (staging / ARTIFACT).stat().st_size},
+            **compiled,
             "libraries": library_versions(),
             **manifest,
         }
@@ -159,6 +173,28 @@ def load_verified(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
     except Exception as exc:
         raise ModelError(f"{artifact}: cannot load the model: {exc}") from exc
     return model, manifest, folder
+
+
+def load_for_serving(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
+    """Load what serving needs: the compiled model if the version has one of this format, else the pipelines.
+
+    The compiled file is checked against the manifest's checksum before it is unpickled, like the artifact.
+    """
+    manifest, folder = verify(path)
+    entry = manifest.get("serving")
+    if not isinstance(entry, dict) or entry.get("format") != SERVING_FORMAT:
+        return load_verified(folder)
+    compiled = folder / entry["file"]
+    if not compiled.is_file():
+        raise ModelError(f"{compiled}: the compiled model is missing")
+    if sha256_file(compiled) != entry["sha256"]:
+        raise ModelError(f"{compiled}: checksum mismatch: the compiled model is corrupt or was modified")
+    try:
+        return joblib.load(compiled), manifest, folder
+    except Exception as exc:
+        warnings.warn(f"{compiled}: cannot load the compiled model ({exc}); compiling it from the pipelines",
+                      RuntimeWarning, stacklevel=2)
+        return load_verified(folder)
 
 
 def check_artifact(digest: str, manifest: dict[str, Any], where: str | Path) -> None:

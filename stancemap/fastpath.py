@@ -6,22 +6,29 @@ batch of masked texts with a fixed number of array operations, however many text
 Python work left per text is cutting it into n-grams. ``char_wb`` n-grams never cross a word boundary, so each
 word's columns are computed once and cached: news vocabulary repeats. The scikit-learn pipeline stays the training
 artifact and the reference: a test checks both give the same probabilities.
+
+Compiling reads the fitted pipeline's attributes and imports nothing from scikit-learn, and a compiled head
+pickles without it: the service loads the compiled heads training writes beside the pipelines, and serves
+without importing scikit-learn or SciPy (about 60 MB of every process's memory).
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, pairwise
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.special import expit
-from sklearn.base import clone
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import Pipeline
 
+from stancemap.features import Masker
 from stancemap.text import fold
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import Pipeline
 
 _WORD_CACHE_SIZE = 50_000
 _EMPTY = np.empty(0, dtype=np.intp)
@@ -40,15 +47,30 @@ class _Vocabulary:
     """
 
     def __init__(self, vocabularies: Sequence[tuple[dict[str, int], int, int]]):
-        keys, columns, encoded = [], [], []
-        # Built with arrays, not lists of Python ints: the master's heap is what every worker inherits.
+        encoded: list[bytes] = []
+        self.parts: list[tuple[int, int, int]] = []  # (first column, terms, salt) of each vocabulary
         for vocabulary, offset, salt in sorted(vocabularies, key=lambda v: v[1]):
             terms = [""] * len(vocabulary)
             for term, column in vocabulary.items():
                 terms[column] = term
-            keys.append(np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms)) ^ salt)
-            columns.append(np.arange(offset, offset + len(terms), dtype=np.intp))
             encoded += [term.encode("utf-8") for term in terms]
+            self.parts.append((offset, len(terms), salt))
+        self.offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=self.offsets[1:])
+        self.blob = b"".join(encoded)
+        self._index()
+
+    def _index(self) -> None:
+        # Built with arrays, not lists of Python ints: the master's heap is what every worker inherits.
+        bounds = self.offsets.tolist()
+        terms = [self.blob[a:b].decode("utf-8") for a, b in pairwise(bounds)]
+        hashes = np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms))
+        keys, columns = [], []
+        first = 0
+        for offset, count, salt in self.parts:
+            keys.append(hashes[first : first + count] ^ salt)
+            columns.append(np.arange(offset, offset + count, dtype=np.intp))
+            first += count
         every = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
         order = np.argsort(every, kind="stable")
         self.keys = every[order]
@@ -57,11 +79,16 @@ class _Vocabulary:
             raise ValueError("two vocabulary terms share a hash in this process; load the model again")
         self.columns = (np.concatenate(columns) if columns else np.empty(0, dtype=np.intp))[order]
         # Each vocabulary's columns are one range: where the ranges start, and where their terms start.
-        self.starts = [int(c[0]) for c in columns if len(c)]
-        self.firsts = np.cumsum([0] + [len(c) for c in columns if len(c)])[:-1].tolist()
-        self.offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=self.offsets[1:])
-        self.blob = b"".join(encoded)
+        self.starts = [offset for offset, count, _ in self.parts if count]
+        self.firsts = np.cumsum([0] + [count for _, count, _ in self.parts if count])[:-1].tolist()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The hashes are salted per process: a pickle keeps the terms, and each process that loads it hashes them.
+        return {"parts": self.parts, "offsets": self.offsets, "blob": self.blob}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._index()
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return where ``keys`` (salted hashes) are found, as a mask over them, and the columns they name."""
@@ -99,29 +126,62 @@ class _Branch:
 def _branch(name: str, vectorizer: TfidfVectorizer, offset: int, salt: int) -> _Branch:
     if vectorizer.norm != "l2" or not vectorizer.use_idf:
         raise ValueError("the fast path expects l2-normalised tf-idf branches")
-    # The analyzers come from an unfitted clone, so that nothing here keeps the fitted vectorizer (and its
-    # dictionary vocabulary) alive once the model is compiled.
-    analyzer = clone(vectorizer)
-    char_wb = analyzer.analyzer == "char_wb"
-    plain = analyzer.preprocessor is None and analyzer.strip_accents in (None, "unicode") and not callable(
-        analyzer.analyzer) and analyzer.input == "content"
-    preprocess = (_PREPROCESSORS[analyzer.strip_accents is not None, bool(analyzer.lowercase)] if plain
-                  else analyzer.build_preprocessor())
-    if char_wb:
-        return _Branch(name, offset, len(vectorizer.vocabulary_), salt, preprocess, str.split, True)
-    if not plain or analyzer.analyzer != "word" or analyzer.get_stop_words():
-        return _Branch(name, offset, len(vectorizer.vocabulary_), salt, _same, analyzer.build_analyzer(), False)
-    tokenize, (low, high) = analyzer.build_tokenizer(), analyzer.ngram_range
+    # Read from the fitted vectorizer's parameters rather than its build_* methods: the branch then holds our own
+    # functions, or the pipeline's analyzers, and pickles without scikit-learn.
+    if vectorizer.input != "content" or vectorizer.preprocessor is not None:
+        raise ValueError(f"the fast path cannot compile branch {name!r}: it reads text content with the built-in "
+                         "preprocessing only")
+    size = len(vectorizer.vocabulary_)
+    if callable(vectorizer.analyzer):
+        # sklearn gives a callable analyzer the decoded document and nothing else; a str needs no decoding.
+        return _Branch(name, offset, size, salt, _same, vectorizer.analyzer, False)
+    if vectorizer.strip_accents not in (None, "unicode") or vectorizer.analyzer not in ("word", "char_wb") or (
+            vectorizer.analyzer == "word" and vectorizer.stop_words is not None):
+        raise ValueError(f"the fast path cannot compile branch {name!r}: accents {vectorizer.strip_accents!r}, "
+                         f"analyzer {vectorizer.analyzer!r}, stop words {vectorizer.stop_words!r}")
+    preprocess = _PREPROCESSORS[vectorizer.strip_accents is not None, bool(vectorizer.lowercase)]
+    low, high = vectorizer.ngram_range
+    if vectorizer.analyzer == "char_wb":
+        return _Branch(name, offset, size, salt, preprocess, _CharWords((low, high)), True)
+    tokenize = vectorizer.tokenizer or re.compile(vectorizer.token_pattern).findall
+    return _Branch(name, offset, size, salt, preprocess, _WordNgrams(tokenize, low, high), False)
 
-    def ngrams(text: str) -> list[str]:
-        # The n-grams of sklearn's _word_ngrams, in another order: zip walks the n-token windows in C.
-        tokens = tokenize(text)
-        grams = list(tokens) if low == 1 else []
-        for n in range(max(low, 2), high + 1):
+
+@dataclass(frozen=True)
+class _WordNgrams:
+    """A text's word n-grams: those of sklearn's _word_ngrams, in another order (zip walks the windows in C)."""
+
+    tokenize: Callable[[str], list[str]]
+    low: int
+    high: int
+
+    def __call__(self, text: str) -> list[str]:
+        tokens = self.tokenize(text)
+        grams = list(tokens) if self.low == 1 else []
+        for n in range(max(self.low, 2), self.high + 1):
             grams += map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
         return grams
 
-    return _Branch(name, offset, len(vectorizer.vocabulary_), salt, preprocess, ngrams, False)
+
+@dataclass(frozen=True)
+class _CharWords:
+    """The char_wb branch cuts a text into words (each word's n-grams are cached): ``(low, high)`` n-gram sizes."""
+
+    ngram_range: tuple[int, int]
+
+    def __call__(self, text: str) -> list[str]:
+        return text.split()
+
+    def ngrams(self, word: str) -> list[str]:
+        """Return one word's char_wb n-grams, as sklearn's ``_char_wb_ngrams`` cuts them."""
+        padded = f" {word} "
+        low, high = self.ngram_range
+        grams = []
+        for n in range(low, high + 1):
+            grams += [padded[i : i + n] for i in range(max(len(padded) - n, 0) + 1)]
+            if len(padded) <= n:  # a word shorter than n is counted once, not once per larger n
+                break
+        return grams
 
 
 def _same(text: str) -> str:
@@ -163,7 +223,8 @@ class FastHead:
     """
 
     def __init__(self, pipeline: Pipeline):
-        self.masker = pipeline.named_steps["mask"]
+        step = pipeline.named_steps["mask"]
+        self.masker = Masker(gazetteer=step.gazetteer, mode=step.mode)
         union = pipeline.named_steps["features"]
         fitted = [(index, name, v) for index, (name, v) in enumerate(union.transformer_list) if v != "drop"]
         self.branches: list[_Branch] = []
@@ -180,8 +241,7 @@ class FastHead:
         self._char = self.branches[chars[0]] if chars else None
         if chars:
             self._char_vocabulary = _Vocabulary([tables[chars[0]]])
-            self._char_ngrams: Callable[[str], list[str]] = clone(fitted[chars[0]][2])._char_wb_ngrams
-            self._words: dict[str, bytes] = {}
+        self._words: dict[str, bytes] = {}
         self.width = offset
         self.offsets = [b.offset for b in self.branches]
         self.bounds = np.array(self.offsets, dtype=np.intp)
@@ -199,6 +259,10 @@ class FastHead:
         centred = coef.T if self.binary else coef.T - coef.T.mean(axis=1, keepdims=True)
         self.weights = np.ascontiguousarray(np.column_stack([idf, centred]))
         self.intercept = np.asarray(classifier.intercept_, dtype=np.float64)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The word cache is the process's own: a pickle starts empty.
+        return {**self.__dict__, "_words": {}}
 
     def names(self, columns: list[int]) -> list[str]:
         """Return ``"branch: term"`` for each of ``columns`` (for evidence)."""
@@ -218,7 +282,8 @@ class FastHead:
         unseen = list({word for words in texts for word in words if word not in cache})
         if unseen:
             assert self._char is not None
-            grams = [self._char_ngrams(word) for word in unseen]
+            assert isinstance(self._char.analyze, _CharWords)
+            grams = [self._char.analyze.ngrams(word) for word in unseen]
             keys = np.fromiter(map(hash, chain.from_iterable(grams)), dtype=np.int64)
             keys ^= self._char.salt
             found, columns = self._char_vocabulary.lookup(keys)
@@ -294,7 +359,7 @@ class FastHead:
         decision[rows[:-1] == rows[1:]] = 0.0  # reduceat gives an empty row its next row's first feature
         decision += self.intercept
         if self.binary:
-            positive = expit(decision[:, 0])
+            positive = np.exp(-np.logaddexp(0.0, -decision[:, 0]))  # scipy's expit, without importing SciPy
             probabilities = np.stack([1.0 - positive, positive], axis=1)
         else:
             probabilities = np.exp(decision - decision.max(axis=1, keepdims=True))

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-
-from sklearn.base import BaseEstimator, TransformerMixin
+from typing import Any
 
 from stancemap.gazetteer import STATE_ARTICLES, STATE_TITLES, Gazetteer, Mention, Resolution
 from stancemap.text import fold, tokenize
@@ -45,8 +44,11 @@ _REPORTING = frozenset("""soulignant estimant accusant ajoutant affirmant jugean
     que qu adding saying accusing arguing warning noting insisting that""".split())
 
 
-class DyadMasker(TransformerMixin, BaseEstimator):
+class Masker:
     """Replace actor mentions with role placeholders so that features say who does what to whom.
+
+    The masking itself, free of scikit-learn so that the service can mask without importing it; the pipelines'
+    step is :class:`stancemap.pipelines.DyadMasker`, which adds the estimator interface.
 
     Parameters
     ----------
@@ -62,13 +64,12 @@ class DyadMasker(TransformerMixin, BaseEstimator):
         self.gazetteer = gazetteer
         self.mode = mode
 
-    def fit(self, X: Iterable[tuple[str, str, str]], y: object = None) -> DyadMasker:
-        """Check the parameters; masking learns nothing from data."""
+    def check(self) -> None:
+        """Refuse an unknown mode, or actors to mask without a gazetteer."""
         if self.mode not in MASK_MODES:
             raise ValueError(f"mode must be one of {MASK_MODES}, not {self.mode!r}")
         if self.mode != "none" and self.gazetteer is None:
             raise ValueError("a gazetteer is needed to mask actors")
-        return self
 
     def transform(self, X: Iterable[tuple[str, str, str]]) -> list[str]:
         """Return the masked text of each ``(text, source, target)`` dyad.
@@ -317,3 +318,13 @@ def direction_cues(masked: str) -> list[str]:
         if t < s and _REPORTING_VERBS & set(words[max(0, s - 2) : s + 3]):
             features.append(f"{TARGET_TOKEN} reported by {SOURCE_TOKEN}")
     return features
+
+
+def __getattr__(name: str) -> Any:
+    # Model versions pickled before the estimator moved to stancemap.pipelines name it here; unpickling them
+    # (which imports scikit-learn anyway) finds it through this hook.
+    if name == "DyadMasker":
+        from stancemap.pipelines import DyadMasker
+
+        return DyadMasker
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.dummy import DummyClassifier
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
-from stancemap.features import DyadMasker, direction_cues, dyad_context, negation_tokens
+from stancemap.features import Masker, direction_cues, dyad_context, negation_tokens
 from stancemap.gazetteer import Gazetteer
 from stancemap.knowledge import dyad_tags
 from stancemap.mentions import clause_words, lexicon_polarity, mention_windows
@@ -20,6 +22,15 @@ from stancemap.mentions import clause_words, lexicon_polarity, mention_windows
 # training needs as many rows.
 STANCE_MIN_ROWS = 3
 SENTIMENT_MIN_TEXTS = 2
+
+
+class DyadMasker(Masker, TransformerMixin, BaseEstimator):
+    """The masking step of a pipeline: :class:`~stancemap.features.Masker` with the estimator interface."""
+
+    def fit(self, X: Iterable[tuple[str, str, str]], y: object = None) -> DyadMasker:
+        """Check the parameters; masking learns nothing from data."""
+        self.check()
+        return self
 
 
 def _text_features(*, context: bool, per_pair: bool, windows: tuple[str, ...] = (), clauses: tuple[str, ...] = (),

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 
-from stancemap.artifacts import load_verified, read_metrics
+from stancemap.artifacts import load_for_serving, read_metrics
 from stancemap.errors import ModelError
 from stancemap.fastpath import FastHead
 from stancemap.features import ACTOR_TOKEN, SOURCE_TOKEN, TARGET_TOKEN
@@ -24,8 +23,8 @@ _READABLE = {SOURCE_TOKEN: "SOURCE", TARGET_TOKEN: "TARGET", ACTOR_TOKEN: "ACTOR
 class _Head:
     """One head (stance or sentiment): its compiled fast path, label order and evidence weights."""
 
-    def __init__(self, pipeline: Pipeline):
-        self.fast = FastHead(pipeline)
+    def __init__(self, fast: FastHead):
+        self.fast = fast
         self.masker = self.fast.masker
         self.labels = self.fast.labels
         # Scores are listed in the contract's order (support, oppose, neutral), not scikit-learn's sorted one.
@@ -73,6 +72,15 @@ class _Head:
                          coefficients[np.arange(len(chosen)), chosen])
 
 
+def _compiled(head: Any) -> FastHead:
+    if isinstance(head, FastHead):
+        return head
+    try:
+        return FastHead(head)
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise ModelError(f"the artifact is not a stancemap model (no stance pipeline): {exc}") from exc
+
+
 def _readable(name: str) -> str:
     for token, label in _READABLE.items():
         name = name.replace(token, label)
@@ -85,12 +93,13 @@ def _actor(resolution: Resolution) -> dict[str, Any]:
 
 
 class StanceModel:
-    """A loaded model version: the stance and sentiment pipelines, the gazetteer they use, and their manifest.
+    """A loaded model version: the stance and sentiment heads, the gazetteer they use, and their manifest.
 
     Parameters
     ----------
     model : dict
-        The unpickled artifact: ``{"stance": Pipeline, "sentiment": Pipeline or None}``.
+        ``{"stance": ..., "sentiment": ... or None}``: fitted pipelines (the training artifact), compiled here,
+        or the heads training compiled already (:class:`~stancemap.fastpath.FastHead`).
     manifest : dict
         The version's manifest (version, created-at, data, parameters, libraries).
     metrics : dict, optional
@@ -98,18 +107,25 @@ class StanceModel:
     """
 
     def __init__(self, model: dict[str, Any], manifest: dict[str, Any], metrics: dict[str, Any] | None = None):
-        if not isinstance(model, dict) or not isinstance(model.get("stance"), Pipeline):
+        if not isinstance(model, dict) or model.get("stance") is None:
             raise ModelError("the artifact is not a stancemap model (no stance pipeline)")
         self.manifest = manifest
         self.metrics = metrics or {}
-        self.stance = _Head(model["stance"])
-        self.sentiment = _Head(model["sentiment"]) if model.get("sentiment") is not None else None
-        self.gazetteer: Gazetteer = model["stance"].named_steps["mask"].gazetteer
+        self.stance = _Head(_compiled(model["stance"]))
+        self.sentiment = _Head(_compiled(model["sentiment"])) if model.get("sentiment") is not None else None
+        gazetteer = self.stance.masker.gazetteer
+        if gazetteer is None:
+            raise ModelError("the artifact is not a stancemap model (its stance head masks no actors)")
+        self.gazetteer: Gazetteer = gazetteer
 
     @classmethod
     def load(cls, path: str | Path) -> StanceModel:
-        """Load the version ``path`` names (a version folder, or a models folder's ``current``), verified."""
-        model, manifest, folder = load_verified(path)
+        """Load the version ``path`` names (a version folder, or a models folder's ``current``), verified.
+
+        The heads compiled at training time are loaded when the version has them, so that serving never imports
+        scikit-learn; older versions are compiled from their pipelines.
+        """
+        model, manifest, folder = load_for_serving(path)
         return cls(model, manifest, read_metrics(folder))
 
     @property

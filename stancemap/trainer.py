@@ -15,6 +15,7 @@ from stancemap import __version__
 from stancemap.artifacts import sha256_file, write_version
 from stancemap.errors import DataError
 from stancemap.evaluation import cross_validate, format_report, sentiment_rows
+from stancemap.fastpath import FastHead
 from stancemap.gazetteer import Gazetteer
 from stancemap.paths import data_dir
 from stancemap.pipelines import (
@@ -169,8 +170,10 @@ def train(
         "gazetteer": {"actors": len(gazetteer), "sha256": gazetteer.sha256},
     }
     progress("writing the model version")
+    # The heads are compiled once here, so that the service loads them without scikit-learn.
+    serving = {"stance": FastHead(stance), "sentiment": FastHead(sentiment) if sentiment is not None else None}
     folder = write_version(out, {"stance": stance, "sentiment": sentiment}, manifest, metrics,
-                           lambda full: model_card(full, metrics))
+                           lambda full: model_card(full, metrics), serving=serving)
     return folder, metrics
 
 

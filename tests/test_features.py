@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from stancemap.features import DyadMasker
 from stancemap.gazetteer import Gazetteer
+from stancemap.pipelines import DyadMasker
 
 
 def tidy(text: str) -> str:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from stancemap.features import DyadMasker
 from stancemap.formats import SeesawEntities
 from stancemap.gazetteer import Gazetteer
 from stancemap.knowledge import dyad_tags, entity_key, ideology_base, ideology_bases, ideology_side, knowledge_tags
-from stancemap.pipelines import stance_pipeline
+from stancemap.pipelines import DyadMasker, stance_pipeline
 
 VOTES = {
     "s1": {"Ann Lee": ["Liberal", "Very Liberal"], "Bo Ray": ["Conservative"]},
