@@ -192,6 +192,8 @@ def load_for_serving(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
     try:
         return joblib.load(compiled), manifest, folder
     except Exception as exc:
+        # Whatever went wrong (a class whose layout changed without a new SERVING_FORMAT), the verified
+        # pipelines are there to compile from, and serving them is better than serving nothing.
         warnings.warn(f"{compiled}: cannot load the compiled model ({exc}); compiling it from the pipelines",
                       RuntimeWarning, stacklevel=2)
         return load_verified(folder)

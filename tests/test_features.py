@@ -47,3 +47,15 @@ def test_a_batch_masks_each_row_as_alone(gazetteer: Gazetteer):
     masker = DyadMasker(gazetteer=gazetteer).fit(None)
     assert masker.transform(rows) == [masker.mask(*row) for row in rows]
     assert tidy(masker.transform(rows)[0]) == "Le xsrcx a critiqué xtgtx et salué xactx."
+
+
+def test_a_masker_pickled_before_the_estimator_moved_to_pipelines_still_loads():
+    import pickle
+
+    # Versions written before the masking was split from its estimator name stancemap.features.DyadMasker.
+    old = pickle.dumps(DyadMasker(mode="none"), protocol=2).replace(b"stancemap.pipelines\nDyadMasker",
+                                                                     b"stancemap.features\nDyadMasker")
+    assert b"stancemap.features\nDyadMasker" in old
+    restored = pickle.loads(old)
+    assert isinstance(restored, DyadMasker) and restored.mode == "none"
+    assert restored.transform([("Alpha met Beta.", "Alpha", "Beta")]) == ["Alpha met Beta."]
