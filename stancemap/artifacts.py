@@ -167,6 +167,11 @@ def read_metrics(folder: Path) -> dict[str, Any]:
 def load_verified(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
     """Load a model once :func:`verify` has passed; return the model, its manifest and its folder."""
     manifest, folder = verify(path)
+    return _load_artifact(folder, manifest)
+
+
+def _load_artifact(folder: Path, manifest: dict[str, Any]) -> tuple[Any, dict[str, Any], Path]:
+    # Only for a folder that verify() has passed.
     artifact = folder / manifest["artifact"]["file"]
     try:
         model = joblib.load(artifact)
@@ -183,7 +188,7 @@ def load_for_serving(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
     manifest, folder = verify(path)
     entry = manifest.get("serving")
     if not isinstance(entry, dict) or entry.get("format") != SERVING_FORMAT:
-        return load_verified(folder)
+        return _load_artifact(folder, manifest)
     compiled = folder / entry["file"]
     if not compiled.is_file():
         raise ModelError(f"{compiled}: the compiled model is missing")
@@ -196,7 +201,7 @@ def load_for_serving(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
         # pipelines are there to compile from, and serving them is better than serving nothing.
         warnings.warn(f"{compiled}: cannot load the compiled model ({exc}); compiling it from the pipelines",
                       RuntimeWarning, stacklevel=2)
-        return load_verified(folder)
+        return _load_artifact(folder, manifest)
 
 
 def check_artifact(digest: str, manifest: dict[str, Any], where: str | Path) -> None:
