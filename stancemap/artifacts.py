@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import platform
@@ -180,22 +181,48 @@ def _load_artifact(folder: Path, manifest: dict[str, Any]) -> tuple[Any, dict[st
     return model, manifest, folder
 
 
+def serving_file(folder: Path, manifest: dict[str, Any]) -> Path:
+    """Return the file serving loads from a verified version: its compiled heads if they are of this format.
+
+    A version without compiled heads of this format is served from its pipelines (the artifact), compiled when
+    loaded.
+    """
+    entry = _compiled_entry(manifest)
+    if entry is None:
+        return folder / manifest["artifact"]["file"]  # verify() has found it
+    path = folder / entry["file"]
+    if not path.is_file():
+        raise ModelError(f"{path}: the compiled model is missing")
+    return path
+
+
+def check_serving_bytes(data: bytes, manifest: dict[str, Any], where: str | Path) -> None:
+    """Refuse the bytes of :func:`serving_file` unless they match the manifest: checked before any unpickling.
+
+    Pipelines are also refused when built with another scikit-learn (:func:`check_artifact`); compiled heads
+    do not use it.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    entry = _compiled_entry(manifest)
+    if entry is None:
+        check_artifact(digest, manifest, where)
+    elif digest != entry["sha256"]:
+        raise ModelError(f"{where}: checksum mismatch: the compiled model is corrupt or was modified")
+
+
 def load_for_serving(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
     """Load what serving needs: the compiled model if the version has one of this format, else the pipelines.
 
     The compiled file is checked against the manifest's checksum before it is unpickled, like the artifact.
     """
     manifest, folder = verify(path)
-    entry = manifest.get("serving")
-    if not isinstance(entry, dict) or entry.get("format") != SERVING_FORMAT:
+    compiled = serving_file(folder, manifest)
+    if _compiled_entry(manifest) is None:
         return _load_artifact(folder, manifest)
-    compiled = folder / entry["file"]
-    if not compiled.is_file():
-        raise ModelError(f"{compiled}: the compiled model is missing")
-    if sha256_file(compiled) != entry["sha256"]:
-        raise ModelError(f"{compiled}: checksum mismatch: the compiled model is corrupt or was modified")
+    data = compiled.read_bytes()
+    check_serving_bytes(data, manifest, compiled)
     try:
-        return joblib.load(compiled), manifest, folder
+        return joblib.load(io.BytesIO(data)), manifest, folder
     except Exception as exc:
         # Whatever went wrong (a class whose layout changed without a new SERVING_FORMAT), the verified
         # pipelines are there to compile from, and serving them is better than serving nothing.
@@ -204,10 +231,15 @@ def load_for_serving(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
         return _load_artifact(folder, manifest)
 
 
+def _compiled_entry(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    entry = manifest.get("serving")
+    return entry if isinstance(entry, dict) and entry.get("format") == SERVING_FORMAT else None
+
+
 def check_artifact(digest: str, manifest: dict[str, Any], where: str | Path) -> None:
     """Refuse an artifact whose SHA-256 differs from its manifest's, or built with another scikit-learn.
 
-    Shared by :func:`verify` and by the Dask workers, which receive the artifact's bytes rather than a path.
+    Shared by :func:`verify` and :func:`check_serving_bytes`.
     """
     if digest != manifest["artifact"]["sha256"]:
         raise ModelError(f"{where}: checksum mismatch (manifest {manifest['artifact']['sha256'][:12]}..., "

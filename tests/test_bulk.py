@@ -17,7 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from stancemap.bulk.engine import run_job
+from stancemap.artifacts import version_dir
+from stancemap.bulk.engine import model_payload, run_job
+from stancemap.errors import ModelError
 from tests.live import ROOT
 from training.batch import main as batch_cli
 from training.timeline import main as timeline_cli
@@ -107,10 +109,12 @@ def test_dask_local_cluster_gives_the_local_engine_dyads(reference, news, models
             summary = run_job([news], tmp_path / "out", models_dir, engine="dask", client=client,
                               partition_size=PARTITION)
             # The model went to each worker once, through the plugin, not with every task.
-            loaded = client.run(lambda dask_worker: dask_worker.plugins["stancemap-model"].model is not None)
+            # What went was the compiled heads, so the workers never imported scikit-learn.
+            loaded = client.run(lambda dask_worker: (type(dask_worker.plugins["stancemap-model"].model.stance.fast)
+                                                     .__name__, "sklearn" in sys.modules))
     finally:
         cluster.close()
-    assert list(loaded.values()) == [True, True]
+    assert list(loaded.values()) == [("FastHead", False)] * 2
     assert summary.engine == "dask" and summary.workers == 2 and summary.articles == ARTICLES
     assert dyad_files(tmp_path / "out") == dyad_files(reference)
 
@@ -199,3 +203,28 @@ def test_timeline_prints_the_table_and_draws_a_png(reference, capsys):
     assert (width, height) == (1000, 600)
     assert timeline_cli([str(reference), "--pair", "Atlantis", "Lemuria", "--period", "month"]) == 2
     assert "no dated dyad" in capsys.readouterr().err
+
+
+def test_dask_plugin_refuses_modified_bytes_and_ships_pipelines_for_older_versions(models_dir, model, tmp_path):
+    import shutil
+    from types import SimpleNamespace
+
+    from stancemap.bulk.dask_engine import ModelPlugin
+
+    worker = SimpleNamespace(address="tcp://127.0.0.1:1")
+    data, manifest, metrics = model_payload(models_dir)
+    changed = bytearray(data)
+    changed[len(changed) // 2] ^= 0xFF
+    with pytest.raises(ModelError, match="compiled model is corrupt or was modified"):
+        ModelPlugin(bytes(changed), manifest, metrics).setup(worker)
+    # A version written before compiled heads were: its pipelines travel, checked as the artifact.
+    older = tmp_path / "older"
+    shutil.copytree(version_dir(models_dir), older)
+    manifest = json.loads((older / "manifest.json").read_text())
+    del manifest["serving"]
+    (older / "manifest.json").write_text(json.dumps(manifest))
+    (older / "serving.joblib").unlink()
+    plugin = ModelPlugin(*model_payload(older))
+    plugin.setup(worker)
+    text = "Paris a condamné Moscou."
+    assert plugin.model.predict([(text, "France", "Russia")]) == model.predict([(text, "France", "Russia")])

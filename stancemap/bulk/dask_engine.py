@@ -7,7 +7,6 @@ moment it finishes, which is what makes a Dask run resumable exactly like a loca
 
 from __future__ import annotations
 
-import hashlib
 import io
 from concurrent.futures import Future
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import joblib
 from distributed import Client, LocalCluster, WorkerPlugin, get_worker, wait
 
-from stancemap.artifacts import check_artifact
+from stancemap.artifacts import check_serving_bytes
 from stancemap.bulk.engine import PartResult, model_payload, peak_rss_mb, run_partition
 from stancemap.bulk.records import Article
 from stancemap.errors import DataError, ModelError
@@ -26,10 +25,12 @@ PLUGIN_NAME = "stancemap-model"
 
 
 class ModelPlugin(WorkerPlugin):
-    """Carries the verified model artifact to each worker once, and loads it there once, in ``setup``.
+    """Carries the verified model to each worker once, and loads it there once, in ``setup``.
 
-    The bytes travel with the plugin rather than a path, so workers need no access to the driver's disk; they
-    are checked against the manifest's SHA-256 before anything is unpickled, as a local load would.
+    What travels is the file serving loads (the compiled heads, or the pipelines of a version without them), as
+    bytes rather than a path, so workers need no access to the driver's disk; they are checked against the
+    manifest before anything is unpickled, as a local load would. Unlike a local load, a worker does not fall
+    back to the pipelines when the compiled heads cannot be unpickled: the plugin's setup fails instead.
     """
 
     name = PLUGIN_NAME
@@ -43,7 +44,7 @@ class ModelPlugin(WorkerPlugin):
     def setup(self, worker: Any) -> None:
         """Verify and load the model on this worker."""
         assert self.artifact is not None
-        check_artifact(hashlib.sha256(self.artifact).hexdigest(), self.manifest, f"worker {worker.address}")
+        check_serving_bytes(self.artifact, self.manifest, f"worker {worker.address}")
         self.model = StanceModel(joblib.load(io.BytesIO(self.artifact)), self.manifest, self.metrics)
         self.artifact = None  # the loaded model is all a task needs; the bytes would double the worker's memory
 

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from stancemap.article import analyze
-from stancemap.artifacts import read_manifest, read_metrics, verify, version_dir
+from stancemap.artifacts import read_manifest, read_metrics, serving_file, verify, version_dir
 from stancemap.bulk.records import Article, Reject, check_inputs, fingerprint_inputs, read_articles
 from stancemap.errors import DataError
 from stancemap.runtime import StanceModel
@@ -439,9 +439,9 @@ def _make_runner(engine: str, model_path: Path, workers: int, scheduler: str | N
 
 
 def model_payload(model_path: Path) -> tuple[bytes, dict[str, Any], dict[str, Any]]:
-    """Read a verified version's artifact bytes, manifest and metrics, to ship to remote workers.
+    """Read the bytes a verified version is served from, its manifest and its metrics, to ship to remote workers.
 
     Each worker checks the bytes against the manifest again before unpickling them.
     """
     manifest, folder = verify(model_path)
-    return (folder / manifest["artifact"]["file"]).read_bytes(), manifest, read_metrics(folder)
+    return serving_file(folder, manifest).read_bytes(), manifest, read_metrics(folder)
