@@ -81,22 +81,11 @@ class Masker:
         if self.mode == "none":
             return [text for text, _, _ in rows]
         assert self.gazetteer is not None
-        # A text comes once per labelled pair (three times on average in the corpus): its mentions are found once.
-        found: dict[str, list[Mention]] = {}
-        for text, _, _ in rows:
-            if text not in found:
-                found[text] = self.gazetteer.find_mentions(text)
-        return [self.mask(text, source, target, mentions=found[text]) for text, source, target in rows]
+        return [self.mask_resolved(*resolved) for resolved in self.gazetteer.resolve_dyads(rows)]
 
-    def mask(self, text: str, source: str, target: str, *, mentions: list[Mention] | None = None) -> str:
-        """Return ``text`` with its actor mentions replaced according to ``mode`` (``mentions``: found already)."""
-        if self.mode == "none":
-            return text
-        assert self.gazetteer is not None
-        if mentions is None:
-            mentions = self.gazetteer.find_mentions(text)
-        return self.mask_resolved(text, mentions, self.gazetteer.resolve(source, text, mentions),
-                                  self.gazetteer.resolve(target, text, mentions))
+    def mask(self, text: str, source: str, target: str) -> str:
+        """Return ``text`` with its actor mentions replaced according to ``mode``."""
+        return self.transform([(text, source, target)])[0]
 
     def mask_resolved(self, text: str, mentions: list[Mention], source: Resolution, target: Resolution) -> str:
         """Mask ``text`` given its mentions and resolved source and target, found once for every head."""

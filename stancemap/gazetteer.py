@@ -353,6 +353,23 @@ class Gazetteer:
             return Resolution(actor_id, True, [(m.start, m.end) for m in found if m.actor == actor_id])
         return Resolution(name.strip(), False, find_phrase(name, text))
 
+    def resolve_dyads(self, dyads: Iterable[tuple[str, str, str]]
+                      ) -> list[tuple[str, list[Mention], Resolution, Resolution]]:
+        """Resolve the source and target of each ``(text, source, target)`` dyad against its text.
+
+        Returns each dyad's text, the text's mentions and the two resolutions. A text's mentions are found once
+        however many dyads share it: an article or a labelled corpus gives one text for several pairs of actors.
+        """
+        found: dict[str, list[Mention]] = {}
+        resolved = []
+        for text, source, target in dyads:
+            mentions = found.get(text)
+            if mentions is None:
+                mentions = found[text] = self.find_mentions(text)
+            resolved.append((text, mentions, self.resolve(source, text, mentions),
+                             self.resolve(target, text, mentions)))
+        return resolved
+
     def search(self, query: str = "", limit: int | None = None) -> list[Actor]:
         """Return the actors whose id or any form contains ``query`` (case- and accent-insensitive)."""
         needle = fold(query).casefold().strip()

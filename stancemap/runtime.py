@@ -12,7 +12,7 @@ from stancemap.artifacts import load_for_serving, read_metrics
 from stancemap.errors import ModelError
 from stancemap.fastpath import FastHead
 from stancemap.features import ACTOR_TOKEN, SOURCE_TOKEN, TARGET_TOKEN
-from stancemap.gazetteer import Gazetteer, Mention, Resolution
+from stancemap.gazetteer import Gazetteer, Resolution
 from stancemap.schema import SENTIMENTS, STANCES
 
 EVIDENCE_SIZE = 5
@@ -143,16 +143,7 @@ class StanceModel:
             (resolved actor, whether it was found in the text, mention spans) and ``evidence`` (the features
             that pushed most toward the predicted stance).
         """
-        found: dict[str, list[Mention]] = {}
-        resolved = []
-        for text, source, target in dyads:
-            # Mentions are found once per text (an article sends one sentence for each pair of its actors) and
-            # shared by both heads and the response.
-            if text not in found:
-                found[text] = self.gazetteer.find_mentions(text)
-            mentions = found[text]
-            resolved.append((text, mentions, self.gazetteer.resolve(source, text, mentions),
-                             self.gazetteer.resolve(target, text, mentions)))
+        resolved = self.gazetteer.resolve_dyads(dyads)
         stances = self.stance.predict([self.stance.masker.mask_resolved(*r) for r in resolved], evidence=True)
         sentiments: list[dict[str, Any] | None] = [None] * len(resolved)
         if self.sentiment is not None:

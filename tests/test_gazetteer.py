@@ -174,3 +174,15 @@ def test_bundled_gazetteer_reads_regions_as_no_country(gazetteer: Gazetteer):
     text = "South American and Central American ministers met in Brasilia; Mauritius claims the Chagos Islands."
     assert [a for a, _ in found(gazetteer, text)] == ["BRA", "MUS"]
     assert [a for a, _ in found(gazetteer, "l'accord nord-américain, selon Washington")] == ["USA"]
+
+
+def test_resolve_dyads_finds_a_texts_mentions_once_for_all_its_pairs(gazetteer: Gazetteer):
+    text = "Le Kremlin a salué Pyongyang, et Washington a protesté."
+    dyads = [(text, "Russie", "Corée du Nord"), (text, "USA", "Moscou"), ("Paris se tait.", "France", "Writer")]
+    resolved = gazetteer.resolve_dyads(dyads)
+    assert resolved[0][1] is resolved[1][1]  # one search for the shared text
+    assert [(source.actor, target.actor) for _, _, source, target in resolved] == [
+        ("RUS", "PRK"), ("USA", "RUS"), ("FRA", "Writer")]
+    assert [text[s:e] for s, e in resolved[1][3].mentions] == ["Kremlin"]
+    assert resolved == [(t, gazetteer.find_mentions(t), gazetteer.resolve(s, t), gazetteer.resolve(g, t))
+                        for t, s, g in dyads]
