@@ -173,15 +173,20 @@ class _CharWords:
         return text.split()
 
     def ngrams(self, word: str) -> list[str]:
-        """Return one word's char_wb n-grams, as sklearn's ``_char_wb_ngrams`` cuts them."""
-        padded = f" {word} "
-        low, high = self.ngram_range
-        grams = []
-        for n in range(low, high + 1):
-            grams += [padded[i : i + n] for i in range(max(len(padded) - n, 0) + 1)]
-            if len(padded) <= n:  # a word shorter than n is counted once, not once per larger n
-                break
-        return grams
+        """Return one word's char_wb n-grams (:func:`word_char_ngrams`)."""
+        return word_char_ngrams(word, self.ngram_range)
+
+
+def word_char_ngrams(word: str, ngram_range: tuple[int, int]) -> list[str]:
+    """Return one word's char_wb n-grams, as scikit-learn's ``_char_wb_ngrams`` cuts them, in its order."""
+    padded = f" {word} "
+    low, high = ngram_range
+    grams = []
+    for n in range(low, high + 1):
+        grams += [padded[i : i + n] for i in range(max(len(padded) - n, 0) + 1)]
+        if len(padded) <= n:  # a word shorter than n is counted once, not once per larger n
+            break
+    return grams
 
 
 def _same(text: str) -> str:

@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
+from stancemap.fastpath import word_char_ngrams
 from stancemap.features import Masker, direction_cues, dyad_context, negation_tokens
 from stancemap.gazetteer import Gazetteer
 from stancemap.knowledge import dyad_tags
@@ -33,6 +34,33 @@ class DyadMasker(Masker, TransformerMixin, BaseEstimator):
         return self
 
 
+class WordCharVectorizer(TfidfVectorizer):
+    """scikit-learn's ``char_wb`` TF-IDF, cutting each distinct word into n-grams once per call.
+
+    The same n-grams as ``TfidfVectorizer(analyzer="char_wb")``, in the same order; only faster. A text comes
+    once per labelled pair and words repeat: the corpus's stance rows hold 1.3 million words but 35,000 distinct
+    ones, and cutting every word anew was four fifths of the branch's fit. The cache lives in the analyzer that
+    one ``fit``, ``fit_transform`` or ``transform`` builds, so nothing of it is pickled or kept.
+    """
+
+    def build_analyzer(self) -> Any:
+        """Return the char_wb analyzer: decode, preprocess, then the cached n-grams of each word."""
+        if self.analyzer != "char_wb":
+            return super().build_analyzer()
+        preprocess, decode, cache = self.build_preprocessor(), self.decode, {}
+
+        def analyze(document: Any) -> list[str]:
+            grams: list[str] = []
+            for word in preprocess(decode(document)).split():
+                cut = cache.get(word)
+                if cut is None:
+                    cut = cache[word] = word_char_ngrams(word, self.ngram_range)
+                grams += cut
+            return grams
+
+        return analyze
+
+
 def _text_features(*, context: bool, per_pair: bool, windows: tuple[str, ...] = (), clauses: tuple[str, ...] = (),
                    polarity: tuple[str, ...] | None = None, direction: bool = False) -> FeatureUnion:
     # Stance rows repeat each text once per pair, so an n-gram of one statement is in two rows or more: the stance
@@ -44,8 +72,8 @@ def _text_features(*, context: bool, per_pair: bool, windows: tuple[str, ...] = 
         ("words", TfidfVectorizer(tokenizer=negation_tokens, token_pattern=None, ngram_range=(1, 3),
                                   strip_accents="unicode", sublinear_tf=True,
                                   min_df=STANCE_MIN_ROWS if per_pair else SENTIMENT_MIN_TEXTS)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), strip_accents="unicode",
-                                  sublinear_tf=True, min_df=2)),
+        ("chars", WordCharVectorizer(analyzer="char_wb", ngram_range=(2, 5), strip_accents="unicode",
+                                     sublinear_tf=True, min_df=2)),
     ]
     if context:
         branches.append(("context", TfidfVectorizer(analyzer=dyad_context, sublinear_tf=True,

@@ -93,6 +93,27 @@ def test_shared_preprocessing_is_sklearns_lowercase_and_accent_stripping(text: s
             assert _PREPROCESSORS[strip is not None, lowercase](text) == reference(text)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40), min_size=1, max_size=6))
+@example(["  Tab\tsep  é x ", "", "A b", "xsrcx a dit «non» à xtgtx", "A b"])
+def test_word_cached_char_vectorizer_is_sklearns_char_wb(texts: list[str]):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from stancemap.pipelines import WordCharVectorizer
+
+    options = {"analyzer": "char_wb", "ngram_range": (2, 5), "strip_accents": "unicode", "sublinear_tf": True}
+    reference, cached = TfidfVectorizer(**options), WordCharVectorizer(**options)
+    assert cached.build_analyzer()(texts[0]) == reference.build_analyzer()(texts[0])
+    try:
+        expected = reference.fit_transform(texts)
+    except ValueError:  # no n-gram at all: the cached one must refuse the same texts
+        with pytest.raises(ValueError):
+            cached.fit_transform(texts)
+        return
+    assert cached.fit_transform(texts).toarray().tolist() == expected.toarray().tolist()
+    assert cached.vocabulary_ == reference.vocabulary_
+
+
 def test_fast_path_compiles_the_mention_centred_branches(small: Gazetteer):
     texts = ["Alpha condemned Beta's strikes.", "Alpha praised Beta, which had helped.", "Alpha met Beta in Geneva.",
              "Beta, who lied, was blamed by Alpha."]
