@@ -186,3 +186,10 @@ def test_resolve_dyads_finds_a_texts_mentions_once_for_all_its_pairs(gazetteer: 
     assert [text[s:e] for s, e in resolved[1][3].mentions] == ["Kremlin"]
     assert resolved == [(t, gazetteer.find_mentions(t), gazetteer.resolve(s, t), gazetteer.resolve(g, t))
                         for t, s, g in dyads]
+
+
+def test_leaders_of_smaller_states_resolve_to_their_country(gazetteer: Gazetteer):
+    text = "Duma Boko a reçu Xanana Gusmão, tandis que Boko Haram frappait et que Navin Ramgoolam appelait Obiang."
+    assert [(text[m.start:m.end], m.actor) for m in gazetteer.find_mentions(text)] == [
+        ("Duma Boko", "BWA"), ("Xanana Gusmão", "TLS"), ("Boko Haram", "BOKO_HARAM"), ("Navin Ramgoolam", "MUS"),
+        ("Obiang", "GNQ")]
