@@ -216,9 +216,9 @@ def load_for_serving(path: str | Path) -> tuple[Any, dict[str, Any], Path]:
     The compiled file is checked against the manifest's checksum before it is unpickled, like the artifact.
     """
     manifest, folder = verify(path)
-    compiled = serving_file(folder, manifest)
     if _compiled_entry(manifest) is None:
         return _load_artifact(folder, manifest)
+    compiled = serving_file(folder, manifest)
     data = compiled.read_bytes()
     check_serving_bytes(data, manifest, compiled)
     try:
