@@ -9,7 +9,7 @@ import pytest
 from hypothesis import settings
 
 from stancemap.gazetteer import Gazetteer
-from stancemap.loading import load_statements
+from stancemap.loading import LoadResult, load_statements
 from stancemap.runtime import StanceModel
 from stancemap.schema import Statement
 from stancemap.trainer import default_data_files, train
@@ -73,10 +73,16 @@ def gazetteer() -> Gazetteer:
 
 
 @pytest.fixture(scope="session")
-def corpus(gazetteer: Gazetteer) -> list[Statement]:
+def corpus_load(gazetteer: Gazetteer) -> LoadResult:
+    """The bundled corpus loaded once per session: its statements and what the loader said about them."""
     result = load_statements(default_data_files(), gazetteer)
     assert not result.errors, "\n".join(map(str, result.errors[:20]))
-    return result.statements
+    return result
+
+
+@pytest.fixture(scope="session")
+def corpus(corpus_load: LoadResult) -> list[Statement]:
+    return corpus_load.statements
 
 
 @pytest.fixture(scope="session")

@@ -78,18 +78,15 @@ def test_no_near_duplicates(texts):
     assert not len(rows), "\n".join(f"{texts[i]!r} ~ {texts[j]!r}" for i, j in zip(rows[:10], cols[:10], strict=True))
 
 
-def test_no_statement_written_twice_and_no_pair_labelled_twice(corpus, gazetteer):
+def test_no_statement_written_twice_and_no_pair_labelled_twice(corpus, corpus_load):
     # The near-duplicate test sees each distinct text once, so a statement copied whole into another file (one was,
     # in round 14) would pass it; and the loader keeps one row of an actor pair labelled twice in a text, through
     # two forms of the same actors, which then only adds noise to the file.
-    from stancemap.loading import load_statements
-    from stancemap.trainer import default_data_files
-
     statements: dict[str, set[str]] = {}
     for s in corpus:
         statements.setdefault(s.group, set()).add(re.sub(r"[a-z]+$", "", s.id or ""))
     assert [ids for ids in statements.values() if len(ids) > 1] == []
-    assert [str(w) for w in load_statements(default_data_files(), gazetteer).warnings] == []
+    assert [str(w) for w in corpus_load.warnings] == []
 
 
 def test_predicates_vary(texts):
