@@ -58,3 +58,16 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make run" in readme and "make test" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_data_file_of_the_service_is_declared():
+    """A wheel (the Dockerfile's ``pip install .``) ships only declared files: the web page and gunicorn's config."""
+    from fnmatch import fnmatch
+
+    setuptools = PYPROJECT["tool"]["setuptools"]
+    data = setuptools["package-data"]
+    assert set(data) <= set(setuptools["packages"])
+    wanted = [ROOT / "service" / "gunicorn.conf.py", *(ROOT / "service" / "static").iterdir()]
+    for path in wanted:
+        package = path.parent.relative_to(ROOT).as_posix().replace("/", ".")
+        assert any(fnmatch(path.name, pattern) for pattern in data.get(package, [])), path
