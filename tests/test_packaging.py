@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from fnmatch import fnmatch
 
 from tests.live import ROOT
 
@@ -62,8 +63,6 @@ def test_ci_runs_the_readme_test_command():
 
 def test_every_data_file_of_the_service_is_declared():
     """A wheel (the Dockerfile's ``pip install .``) ships only declared files: the web page and gunicorn's config."""
-    from fnmatch import fnmatch
-
     setuptools = PYPROJECT["tool"]["setuptools"]
     data = setuptools["package-data"]
     assert set(data) <= set(setuptools["packages"])
