@@ -1,13 +1,14 @@
 """Accuracy benchmark: our pipeline on three public English datasets and on our own corpus.
 
 Usage: python bench/accuracy.py [--datasets ../shared/datasets] [--only park2021,newsmtsc,seesaw,corpus]
-                                [--json results.json]
+                                [--jobs 2] [--json results.json]
 
 For each dataset found (a missing one is reported and skipped): train on its train split, score its official test
 split with the dataset's own metric, and print it beside the figures recorded in the dataset's SOURCE.md. Then the
 cross-domain line (the model trained on our bundled corpus, scored on Park's test set as directed 3-class stance)
-and our own corpus by grouped cross-validation, per language. Each benchmark model is our stance pipeline; for the
-public datasets the gazetteer is empty, so their entities are masked as the phrases the dataset names.
+and our own corpus by grouped cross-validation, per language, its folds fitted in ``--jobs`` processes. Each
+benchmark model is our stance pipeline; for the public datasets the gazetteer is empty, so their entities are
+masked as the phrases the dataset names.
 
 Each public dataset has its own pipeline options (OPTIONS, printed with the results), chosen on its train split
 and its validation or dev split, never on the scored test files. Models with the benchmark-only options (the
@@ -185,10 +186,10 @@ def seesaw(root: Path, results: dict[str, Any]) -> None:
     results["seesaw macro-F1 POS/NEG"] = macro_f1([s.stance for s in test], predicted, ["support", "oppose"])
 
 
-def corpus(root: Path, results: dict[str, Any]) -> None:
+def corpus(root: Path, results: dict[str, Any], jobs: int = 1) -> None:
     gazetteer = Gazetteer.load()
     statements = load(default_data_files(), gazetteer, None)
-    report = cross_validate(statements, gazetteer, folds=5, progress=say)
+    report = cross_validate(statements, gazetteer, folds=5, n_jobs=jobs, progress=say)
     model = report["stance"]["model"]
     results["corpus CV stance macro-F1"] = {"macro_f1": 100 * model["macro_f1"],
                                             "accuracy": 100 * model["accuracy"], "n": model["n"]}
@@ -220,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     parser.add_argument("--only", default=",".join(BENCHMARKS),
                         help="comma-separated subset of " + ", ".join(BENCHMARKS))
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="processes that fit the corpus's cross-validation folds (default: 2, the benchmark "
+                             "machine's cores)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {}
@@ -230,7 +234,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         say(f"{name}: training and scoring")
         started = time.perf_counter()
-        BENCHMARKS[name](args.datasets, results)
+        if name == "corpus":
+            corpus(args.datasets, results, jobs=args.jobs)
+        else:
+            BENCHMARKS[name](args.datasets, results)
         timings[name] = time.perf_counter() - started
     print(f"{'benchmark':<56}{'n':>7}{'macro-F1':>10}{'acc':>7}{'target':>8}  reference")
     print("-" * 130)
