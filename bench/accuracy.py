@@ -23,6 +23,7 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -226,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                              "machine's cores)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
+    runners = {**BENCHMARKS, "corpus": partial(corpus, jobs=args.jobs)}
     results: dict[str, Any] = {}
     timings = {}
     for name in args.only.split(","):
@@ -234,10 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         say(f"{name}: training and scoring")
         started = time.perf_counter()
-        if name == "corpus":
-            corpus(args.datasets, results, jobs=args.jobs)
-        else:
-            BENCHMARKS[name](args.datasets, results)
+        runners[name](args.datasets, results)
         timings[name] = time.perf_counter() - started
     print(f"{'benchmark':<56}{'n':>7}{'macro-F1':>10}{'acc':>7}{'target':>8}  reference")
     print("-" * 130)
