@@ -88,7 +88,8 @@ def corpus(corpus_load: LoadResult) -> list[Statement]:
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory, corpus: list[Statement], gazetteer: Gazetteer) -> Path:
     out = tmp_path_factory.mktemp("models")
-    train(corpus, gazetteer, out, data_files=default_data_files(), folds=0)
+    # Two processes fit the two heads side by side: nothing else runs while the session's model is trained.
+    train(corpus, gazetteer, out, data_files=default_data_files(), folds=0, n_jobs=2)
     return out
 
 

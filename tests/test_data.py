@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from scipy.sparse.linalg import norm as sparse_norm
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from stancemap.features import NEGATION_CUES
@@ -14,6 +15,33 @@ from stancemap.schema import SENTIMENTS, STANCES
 from stancemap.text import token_keys
 
 NEAR_DUPLICATE = 0.85
+
+
+def near_duplicates(texts: list[str], threshold: float = NEAR_DUPLICATE, common: int = 400) -> set[tuple[int, int]]:
+    """Find the pairs ``(i, j)``, ``i < j``, of texts whose char n-gram TF-IDF cosine is at least ``threshold``.
+
+    A cosine is the dot product over the rare n-grams (in at most ``common`` texts) plus that over the common ones,
+    and the second is at most the product of the two texts' norms over the common n-grams (Cauchy-Schwarz). So only
+    pairs that share a rare n-gram and whose bound reaches the threshold, and texts whose common norm alone could
+    reach it, need their exact cosine. Why: the full product, whose cost is the squares of the n-grams' document
+    counts, took 110 s on 24,807 texts; the rare one takes about 15 s and finds the same pairs.
+    """
+    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit_transform(texts).tocsc()
+    frequent = np.diff(vectors.indptr) > common
+    rare = vectors[:, ~frequent].tocsr()
+    common_norm = sparse_norm(vectors[:, frequent], axis=1)
+    vectors = vectors.tocsr()
+    shared = (rare @ rare.T).tocoo()
+    upper = shared.row < shared.col
+    rows, cols, partial = shared.row[upper], shared.col[upper], shared.data[upper]
+    bound = partial + common_norm[rows] * common_norm[cols]
+    rows, cols = rows[bound >= threshold], cols[bound >= threshold]
+    exact = np.asarray(vectors[rows].multiply(vectors[cols]).sum(axis=1)).ravel()
+    pairs = {(int(i), int(j)) for i, j, c in zip(rows, cols, exact, strict=True) if c >= threshold}
+    for i in np.flatnonzero(common_norm * common_norm.max() >= threshold):
+        similar = np.flatnonzero((vectors @ vectors[i].T).toarray().ravel() >= threshold)
+        pairs |= {(int(min(i, j)), int(max(i, j))) for j in similar if j != i}
+    return pairs
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +99,23 @@ def test_hard_cases_present(texts):
 
 
 def test_no_near_duplicates(texts):
-    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit_transform(texts)
-    similarity = (vectors @ vectors.T).toarray()
-    np.fill_diagonal(similarity, 0)
-    rows, cols = np.where(np.triu(similarity) >= NEAR_DUPLICATE)
-    assert not len(rows), "\n".join(f"{texts[i]!r} ~ {texts[j]!r}" for i, j in zip(rows[:10], cols[:10], strict=True))
+    pairs = sorted(near_duplicates(texts))
+    assert not pairs, "\n".join(f"{texts[i]!r} ~ {texts[j]!r}" for i, j in pairs[:10])
+
+
+@pytest.mark.parametrize("common", [400, 3])
+def test_near_duplicate_search_finds_what_the_full_product_finds(texts, common):
+    # A sample of the corpus with edited copies of some of its texts (one word dropped, one word changed), so that
+    # there are near-duplicates to find; a cutoff of 3 sends most n-grams, and many texts, down the common path.
+    sample = texts[::25]
+    edited = [t.rsplit(" ", 1)[0] for t in sample[::7]]
+    edited += [re.sub(r"\b(\w+)\b", "Zorglub", t, count=1) for t in sample[3::9]]
+    probe = sample + edited
+    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit_transform(probe)
+    similarity = np.triu((vectors @ vectors.T).toarray(), k=1)
+    expected = {(int(i), int(j)) for i, j in zip(*np.nonzero(similarity >= NEAR_DUPLICATE), strict=True)}
+    assert len(expected) >= 50
+    assert near_duplicates(probe, common=common) == expected
 
 
 def test_no_statement_written_twice_and_no_pair_labelled_twice(corpus, corpus_load):

@@ -98,12 +98,15 @@ def test_manifest_and_card_written_beside_the_model(model, models_dir):
     assert "Intended use" in (folder / "MODEL_CARD.md").read_text()
 
 
-def test_fast_path_gives_the_pipeline_probabilities_over_the_whole_corpus(model, models_dir, corpus):
+def test_fast_path_gives_the_pipeline_probabilities_over_a_third_of_the_corpus(model, models_dir, corpus):
     import joblib
     import numpy as np
 
     artifact = joblib.load((models_dir / "current").resolve() / "model.joblib")
-    dyads = [s.dyad for s in corpus]
+    # Every pair of every third text, in every file and language: the whole corpus (71,582 pairs) cost the suite
+    # 170 s and holds no kind of row that a third of it lacks.
+    chosen = set(sorted({s.text for s in corpus})[::3])
+    dyads = [s.dyad for s in corpus if s.text in chosen]
     fast = model.predict(dyads)
     for head in ("stance", "sentiment"):
         pipeline = artifact[head]
