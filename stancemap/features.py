@@ -208,7 +208,8 @@ def dyad_context(masked: str) -> list[str]:
 
     Word n-grams see "xsrcx condamne xtgtx"; these features add what n-grams miss in longer sentences: which
     role comes first, the words right around each role (one by one and as a pair on each side), and the words
-    between them.
+    between them. A mention with another actor between it and the other role's nearest mention also gets its
+    words around it a second time, marked ``~``: they may say what that actor does to it, not what the source does.
     """
     words = _WORD.findall(fold(masked).casefold())
     sources = [i for i, w in enumerate(words) if w == SOURCE_TOKEN]
@@ -227,21 +228,30 @@ def dyad_context(masked: str) -> list[str]:
         # "xsrcx ..., soulignant que la xtgtx ... viole les sanctions": what the source's clause says of the target.
         after = [w for w in words[t + 1 : t + 1 + 3 * _BAG_WINDOW] if w not in _FUNCTION_WORDS][:_BAG_WINDOW]
         features += [f"{SOURCE_TOKEN} reports on {TARGET_TOKEN}"] + [f"reported of {TARGET_TOKEN}: {w}" for w in after]
-    for role, positions in ((SOURCE_TOKEN, sources), (TARGET_TOKEN, targets)):
+    for role, positions, others in ((SOURCE_TOKEN, sources, targets), (TARGET_TOKEN, targets, sources)):
         for i in positions:
+            around = []
             # The two words on each side as one feature: "xsrcx et xtgtx" (a joint act) is not "xsrcx et xactx"
             # (the source and a third actor, "Américains et Européens s'inquiètent..."), which single words mix up.
             if i + 2 < len(words):
-                features.append(f"{role} +1+2: {words[i + 1]} {words[i + 2]}")
+                around.append(f"{role} +1+2: {words[i + 1]} {words[i + 2]}")
             if i >= 2:
-                features.append(f"{role} -2-1: {words[i - 2]} {words[i - 1]}")
+                around.append(f"{role} -2-1: {words[i - 2]} {words[i - 1]}")
             for offset in range(1, _CONTEXT_WINDOW + 1):
                 for position, side, sign in ((i + offset, "after", "+"), (i - offset, "before", "-")):
                     if 0 <= position < len(words):
                         word = words[position]
-                        features.append(f"{role} {sign}{offset}: {word}")
+                        around.append(f"{role} {sign}{offset}: {word}")
                         if word not in _FUNCTION_WORDS:
-                            features.append(f"{side} {role}: {word}")
+                            around.append(f"{side} {role}: {word}")
+            features += around
+            # "accusant les xactx de livrer des munitions à la xtgtx": the words around this target mention say
+            # what the third actor does to it. Kept as they are, and copied apart, so that the model can weigh them
+            # apart (held out, round by round: +0.27 macro-F1 on average; marked instead of kept: +0.05; the words
+            # of the nearest mentions alone: -0.44).
+            nearest = min(others, key=lambda k: abs(k - i))
+            if ACTOR_TOKEN in words[min(i, nearest) + 1 : max(i, nearest)]:
+                features += ["~" + feature for feature in around]
     return features
 
 

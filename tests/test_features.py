@@ -59,3 +59,18 @@ def test_a_masker_pickled_before_the_estimator_moved_to_pipelines_still_loads():
     restored = pickle.loads(old)
     assert isinstance(restored, DyadMasker) and restored.mode == "none"
     assert restored.transform([("Alpha met Beta.", "Alpha", "Beta")]) == ["Alpha met Beta."]
+
+
+def test_words_around_a_mention_behind_a_third_actor_are_also_marked_apart():
+    from stancemap.features import dyad_context
+
+    screened = dyad_context("xsrcx accuse xactx de livrer des munitions à la xtgtx .")
+    # The target's words are there as for any mention, and once more marked: a third actor stands between.
+    assert "before xtgtx: munitions" in screened and "~before xtgtx: munitions" in screened
+    assert "~xtgtx -2-1: a la" in screened
+    # The source's nearest target is behind the same actor, so its words are marked too; no other feature is.
+    assert "~after xsrcx: accuse" in screened
+    window = re.compile(r"(xsrcx|xtgtx) [+-]|(before|after) (xsrcx|xtgtx):")
+    assert {f for f in screened if f.startswith("~")} == {"~" + f for f in screened if window.match(f)}
+    plain = dyad_context("xsrcx accuse xtgtx de livrer des munitions à xactx .")
+    assert not [f for f in plain if f.startswith("~")]
