@@ -104,7 +104,7 @@ Stance: {summary['stance']}. Sentiment (one per text): {summary['sentiment']}. L
 ## Cross-validated metrics
 Grouped {metrics.get('folds', '-')}-fold cross-validation{sentiment_folds}: rows that share a text never fall on
 both sides.
-Baselines: `majority` always answers the commonest label; `no_masking` is the same pipeline on unmasked text.
+Baseline: `majority` always answers the commonest label.
 
 ```
 {table}

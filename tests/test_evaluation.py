@@ -43,6 +43,13 @@ def test_sentiment_gets_the_folds_its_rarest_label_allows(gazetteer):
     assert report["sentiment"]["model"]["n"] == len(rows)
 
 
+def test_the_unmasked_ablation_runs_only_when_asked_for(gazetteer):
+    assert set(cross_validate(statements(), gazetteer, folds=2)["stance"]) == {"model", "majority"}
+    report = cross_validate(statements(), gazetteer, folds=2, no_masking=True)
+    assert set(report["stance"]) == {"model", "majority", "no_masking"}
+    assert report["stance"]["no_masking"]["n"] == len(ROWS)
+
+
 def test_a_label_in_one_text_refuses_cross_validation(gazetteer):
     with pytest.raises(DataError, match="--folds 0"):
         cross_validate(statements(ROWS[1:]), gazetteer, folds=5)
