@@ -79,13 +79,16 @@ def _fit_predict(estimator: Any, X: list, y: np.ndarray, train: np.ndarray, test
     return fit_one_thread(clone(estimator), [X[i] for i in train], y[train]).predict([X[i] for i in test])
 
 
-def _out_of_fold(estimator: Any, X: list, y: np.ndarray, groups: list[str], folds: int, seed: int,
+def _splits(X: list, y: np.ndarray, groups: list[str], folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    # Cut once per task and shared by its candidates: on the corpus one cut takes longer than a baseline's folds.
+    return list(StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(X, y, groups))
+
+
+def _out_of_fold(estimator: Any, X: list, y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]],
                  n_jobs: int = 1) -> np.ndarray:
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    splits = list(splitter.split(X, y, groups))
     # Folds are independent fits: with n_jobs > 1 they run in as many processes (one process runs them in turn).
-    predicted = Parallel(n_jobs=min(n_jobs, folds))(delayed(_fit_predict)(estimator, X, y, train, test)
-                                                    for train, test in splits)
+    predicted = Parallel(n_jobs=min(n_jobs, len(splits)))(delayed(_fit_predict)(estimator, X, y, train, test)
+                                                          for train, test in splits)
     predictions = np.empty(len(y), dtype=object)
     for (_, test), fold in zip(splits, predicted, strict=True):
         predictions[test] = fold
@@ -130,9 +133,10 @@ def cross_validate(
     if no_masking:
         candidates["no_masking"] = stance_pipeline(gazetteer, masking=False, C=params["C"], seed=seed)
     report: dict[str, Any] = {"folds": folds, "stance": {}, "sentiment": {}}
+    splits = _splits(X, y, groups, folds, seed)
     for name, estimator in candidates.items():
         progress(f"cross-validating stance: {name}")
-        predicted = _out_of_fold(estimator, X, y, groups, folds, seed, n_jobs)
+        predicted = _out_of_fold(estimator, X, y, splits, n_jobs)
         report["stance"][name] = score_by_language(statements, y, predicted, STANCES)
     rows = sentiment_rows(statements)
     labels = {s.sentiment for s in rows}
@@ -142,10 +146,11 @@ def cross_validate(
         if sentiment_folds < folds:
             report["sentiment_folds"] = sentiment_folds
         Xs = [s.dyad for s in rows]
+        splits = _splits(Xs, ys, [s.group for s in rows], sentiment_folds, seed)
         for name, estimator in (("model", sentiment_pipeline(gazetteer, C=params["C"], seed=seed)),
                                 ("majority", majority_baseline())):
             progress(f"cross-validating sentiment: {name}")
-            predicted = _out_of_fold(estimator, Xs, ys, [s.group for s in rows], sentiment_folds, seed, n_jobs)
+            predicted = _out_of_fold(estimator, Xs, ys, splits, n_jobs)
             report["sentiment"][name] = score_by_language(rows, ys, predicted, SENTIMENTS)
     return report
 
