@@ -163,6 +163,12 @@ def test_the_west_is_an_actor_and_west_african_is_not(gazetteer: Gazetteer):
     assert found(gazetteer, "l'Europe occidentale et le Sahara occidental") == [("EU", "Europe")]
 
 
+def test_america_is_the_united_states_and_latin_america_is_not(gazetteer: Gazetteer):
+    # Found by an annotator: "Latin America" read as the United States made its pairs with every other actor.
+    assert found(gazetteer, "Leaders from Latin America and Central America met America's envoy") == [("USA", "America")]
+    assert found(gazetteer, "América Latina y América del Sur frente a Estados Unidos") == [("USA", "Estados Unidos")]
+
+
 def test_capitals_table_needs_words_and_cues(tmp_path: Path):
     path = tmp_path / "actors.toml"
     path.write_text('[not_actors.capitals]\nfr = { words = ["UN"] }\n', encoding="utf-8")
