@@ -165,7 +165,8 @@ def test_the_west_is_an_actor_and_west_african_is_not(gazetteer: Gazetteer):
 
 def test_america_is_the_united_states_and_latin_america_is_not(gazetteer: Gazetteer):
     # Found by an annotator: "Latin America" read as the United States made its pairs with every other actor.
-    assert found(gazetteer, "Leaders from Latin America and Central America met America's envoy") == [("USA", "America")]
+    text = "Leaders from Latin America and Central America met America's envoy"
+    assert found(gazetteer, text) == [("USA", "America")]
     assert found(gazetteer, "América Latina y América del Sur frente a Estados Unidos") == [("USA", "Estados Unidos")]
 
 
