@@ -242,6 +242,11 @@ class Gazetteer:
                 forms.setdefault(lang, set()).update(inflected)
             for lang, aliases in entry.get("aliases", {}).items():
                 forms.setdefault(lang, set()).update(aliases)
+            not_names = entry.get("not_names", [])
+            if not isinstance(not_names, list) or not all(isinstance(n, str) for n in not_names):
+                raise DataError(f"{path}: [{actor_id}] not_names is a list of names")
+            for lang in forms:
+                forms[lang] -= set(not_names)
             # German names take a genitive -s ("Russlands", "Moskaus", "des Kremls").
             # Not acronyms: German writes "des IS", "der UN", and "ISs" would be matched in any case ("ISS").
             forms["de"] |= {f + "s" for f in forms["de"]

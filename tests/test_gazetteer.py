@@ -160,7 +160,8 @@ def test_the_west_is_an_actor_and_west_african_is_not(gazetteer: Gazetteer):
         ("CHN", "Beijing"), ("WEST", "West"), ("WEST", "Western governments")]
     text = "the West Bank, the West African bloc, the North-West region, the west of the country, Western Sahara"
     assert found(gazetteer, text) == [("PSE", "West Bank")]
-    assert found(gazetteer, "l'Europe occidentale et le Sahara occidental") == [("EU", "Europe")]
+    # Western Europe is a region, neither the EU nor the West.
+    assert found(gazetteer, "l'Europe occidentale et le Sahara occidental") == []
 
 
 def test_america_is_the_united_states_and_latin_america_is_not(gazetteer: Gazetteer):
@@ -176,6 +177,34 @@ def test_a_sea_a_church_a_forum_and_a_person_named_after_a_country_are_not_it(ga
             "Community met Kremlin envoy Yunus-Bek Yevkurov")
     assert found(gazetteer, text) == [("IRN", "Tehran"), ("RUS", "Kremlin")]
     assert found(gazetteer, "Oman and Greek officials") == [("OMN", "Oman"), ("GRC", "Greek")]
+
+
+def test_congo_alone_is_the_dr_congo_and_the_republic_says_so(gazetteer: Gazetteer):
+    # Wire copy writes "eastern Congo" for the DR Congo; Spanish CLDR's "Congo" named the Republic of the Congo.
+    assert found(gazetteer, "Rwanda was accused by Congo of backing M23 in eastern Congo") == [
+        ("RWA", "Rwanda"), ("COD", "Congo"), ("M23", "M23"), ("COD", "Congo")]
+    assert [a for a, _ in found(gazetteer, "la República del Congo, el Congo-Brazzaville y la RDC")] == [
+        "COG", "COG", "COD"]
+
+
+def test_an_actor_drops_the_cldr_names_listed_as_not_its_own(tmp_path: Path):
+    path = tmp_path / "actors.toml"
+    path.write_text('[COG]\nkind = "country"\nnot_names = ["Congo"]\n', encoding="utf-8")
+    gazetteer = Gazetteer.load(path)
+    assert found(gazetteer, "el Congo") == []
+    assert found(gazetteer, "Congo-Brazzaville") == [("COG", "Congo-Brazzaville")]
+    path.write_text('[COG]\nkind = "country"\nnot_names = "Congo"\n', encoding="utf-8")
+    with pytest.raises(DataError, match="not_names"):
+        Gazetteer.load(path)
+
+
+def test_the_oas_general_assembly_and_the_regions_of_europe(gazetteer: Gazetteer):
+    # Found by annotators: the OAS's General Assembly read as the UN's, "southern Europe" as the EU.
+    assert found(gazetteer, "The OAS General Assembly backed Haiti") == [
+        ("OAS", "OAS General Assembly"), ("HTI", "Haiti")]
+    assert found(gazetteer, "the General Assembly") == [("UN", "General Assembly")]
+    text = "Gas for southern Europe and Europe de l'Est, said Europe"
+    assert found(gazetteer, text) == [("EU", "Europe")]
 
 
 def test_capitals_table_needs_words_and_cues(tmp_path: Path):
