@@ -74,3 +74,11 @@ def test_words_around_a_mention_behind_a_third_actor_are_also_marked_apart():
     assert {f for f in screened if f.startswith("~")} == {"~" + f for f in screened if window.match(f)}
     plain = dyad_context("xsrcx accuse xtgtx de livrer des munitions à xactx .")
     assert not [f for f in plain if f.startswith("~")]
+
+
+def test_the_sentences_first_actor_is_named_whichever_role_it_is():
+    from stancemap.features import dyad_context
+
+    assert "first actor xactx, xsrcx before xtgtx" in dyad_context("xactx et xsrcx condamnent la xtgtx .")
+    assert "first actor xsrcx" in dyad_context("xsrcx accuse xactx de livrer des armes à la xtgtx .")
+    assert "first actor xtgtx" in dyad_context("xtgtx was praised by xsrcx .")
