@@ -45,7 +45,7 @@ from stancemap.formats import park2021_rows, park_label, seesaw_entities, seesaw
 from stancemap.gazetteer import Gazetteer  # noqa: E402
 from stancemap.knowledge import ideology_bases, knowledge_tags  # noqa: E402
 from stancemap.loading import load_statements  # noqa: E402
-from stancemap.pipelines import fit_one_thread, stance_pipeline  # noqa: E402
+from stancemap.pipelines import stance_pipeline  # noqa: E402
 from stancemap.runtime import StanceModel  # noqa: E402
 from stancemap.schema import STANCES, Statement  # noqa: E402
 from stancemap.trainer import default_data_files  # noqa: E402
@@ -221,8 +221,7 @@ def corpus(root: Path, results: dict[str, Any], *, side: Executor, jobs: int = 1
 
 def cross_domain(statements: list[Statement], gazetteer: Gazetteer, park_test: Path) -> dict[str, float]:
     """Fit the stance pipeline on the bundled corpus and score it on Park's test set as directed 3-class stance."""
-    pipeline = fit_one_thread(stance_pipeline(gazetteer), [s.dyad for s in statements], [s.stance for s in statements])
-    ours = StanceModel({"stance": pipeline, "sentiment": None}, {"version": "bench"})
+    ours = StanceModel({"stance": fit(statements, gazetteer), "sentiment": None}, {"version": "bench"})
     rows = [row for _, row, error in park2021_rows(park_test) if not error]
     predicted = [p["stance"]["label"] for p in ours.predict([(r["text"], r["source"], r["target"]) for r in rows])]
     return macro_f1([r["stance"] for r in rows], predicted)
@@ -231,12 +230,16 @@ def cross_domain(statements: list[Statement], gazetteer: Gazetteer, park_test: P
 BENCHMARKS = {"park2021": park, "newsmtsc": newsmtsc, "seesaw": seesaw, "corpus": corpus}
 
 
+def one_blas_thread() -> None:
+    """Start the side process with one BLAS thread: it shares the machine with the corpus's fold processes."""
+    threadpool_limits(limits=1)
+
+
 def timed(benchmark: Callable[[Path, dict[str, Any]], Any], root: Path) -> tuple[dict[str, Any], float]:
-    """Run one public benchmark with one BLAS thread (it shares the machine with the corpus's folds)."""
+    """Run one public benchmark; return its results and seconds."""
     results: dict[str, Any] = {}
     started = time.perf_counter()
-    with threadpool_limits(limits=1):
-        benchmark(root, results)
+    benchmark(root, results)
     return results, time.perf_counter() - started
 
 
@@ -256,16 +259,17 @@ def main(argv: list[str] | None = None) -> int:
     parts: dict[str, dict[str, Any]] = {}
     timings: dict[str, float] = {}
     names = args.only.split(",")
+    found = [name for name in names if name == "corpus" or (args.datasets / name).is_dir()]
     for name in names:
-        if name != "corpus" and not (args.datasets / name).is_dir():
+        if name not in found:
             say(f"{name}: not found under {args.datasets}, skipped")
     # The public sets each fit on one core, one after another, in a side process; the corpus's cross-validation
     # keeps --jobs processes busy meanwhile. Run in turn, they left a core idle for two minutes.
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as side:
-        public = {name: side.submit(timed, BENCHMARKS[name], args.datasets) for name in names
-                  if name != "corpus" and (args.datasets / name).is_dir()}
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=one_blas_thread) as side:
+        public = {name: side.submit(timed, BENCHMARKS[name], args.datasets) for name in found if name != "corpus"}
         say("training and scoring, in a side process: " + (", ".join(public) or "nothing"))
-        if "corpus" in names:
+        if "corpus" in found:
             say("corpus: cross-validating")
             parts["corpus"] = {}
             corpus(args.datasets, parts["corpus"], side=side, jobs=args.jobs, no_masking=args.no_masking)
