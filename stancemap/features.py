@@ -27,7 +27,8 @@ _SCOPE_BREAKS = frozenset(["but", "mais", "however", "pourtant", "cependant", "a
 _SCOPE_LENGTH = 5
 # Words (English "n't" kept on its verb) and the punctuation that ends a negation's scope or a clause.
 TOKEN = re.compile(r"\w+n['’]t|\w+|[.,;:!?()«»\"“”]")
-_WORD = re.compile(r"\w+")
+# Words, and the punctuation that ends a clause (what dyad_context counts between the roles).
+_CLAUSE_TOKEN = re.compile(r"\w+|[,;:()«»\"“”]")
 _CONTEXT_WINDOW = 3
 # Articles, prepositions, pronouns and auxiliaries: kept in the positional features ("xsrcx +1: by" tells a
 # passive), left out of the bags of words between and around the actors, where they only add noise.
@@ -207,12 +208,20 @@ def dyad_context(masked: str) -> list[str]:
     """Describe where the source and target stand: their order, distance, and the words around and between.
 
     Word n-grams see "xsrcx condamne xtgtx"; these features add what n-grams miss in longer sentences: which
-    role comes first, which actor opens the sentence, the words right around each role (one by one and as a pair
-    on each side), and the words between them. A mention with another actor between it and the other role's
+    role comes first, which actor opens the sentence, whether a third actor or a clause break stands between the
+    roles and which actor stands next to each, the words right around each role (one by one and as a pair on each
+    side), and the words between them. A mention with another actor between it and the other role's
     nearest mention also gets its words around it a second time, marked ``~``: they may say what that actor does
     to it, not what the source does.
     """
-    words = _WORD.findall(fold(masked).casefold())
+    words, breaks = [], []
+    seen = 0
+    for token in _CLAUSE_TOKEN.findall(fold(masked).casefold()):
+        if token[0].isalnum() or token[0] == "_":
+            words.append(token)
+            breaks.append(seen)
+        else:
+            seen += 1
     sources = [i for i, w in enumerate(words) if w == SOURCE_TOKEN]
     targets = [i for i, w in enumerate(words) if w == TARGET_TOKEN]
     if not sources or not targets:
@@ -227,6 +236,18 @@ def dyad_context(masked: str) -> list[str]:
     first = next(w for w in words if w in PLACEHOLDERS)
     features += [f"first actor {first}", f"first actor {first}, {order}"]
     between = words[min(s, t) + 1 : max(s, t)]
+    # Whether the roles share a clause with no third actor between them: in "xsrcx s'inquiètent..., accusant les
+    # xactx de livrer des munitions à la xactx pour son assaut contre l'xtgtx" the source does nothing to the target.
+    crowd = "actor between" if ACTOR_TOKEN in between else "no actor between"
+    clause = "clause break" if breaks[s] != breaks[t] else "same clause"
+    features += [crowd, clause, f"{order}, {crowd}, {clause}"]
+    # The actor just before the target and just after the source: the source itself, or a third actor that may be
+    # the one acting on the target (dense sentences, 2 folds by text: bystander pairs read as support or oppose
+    # less often; bench/RESULTS.md).
+    before_t = next((w for w in reversed(words[:t]) if w in PLACEHOLDERS), "none")
+    after_s = next((w for w in words[s + 1 :] if w in PLACEHOLDERS), "none")
+    features += [f"actor before {TARGET_TOKEN}: {before_t}", f"actor after {SOURCE_TOKEN}: {after_s}",
+                 f"actor before {TARGET_TOKEN}: {before_t}, after {SOURCE_TOKEN}: {after_s}, {order}"]
     if len(between) <= _BETWEEN_LIMIT:
         features += [f"between {order}: {w}" for w in between if w not in PLACEHOLDERS and w not in _FUNCTION_WORDS]
     if s < t and _REPORTING & set(between):

@@ -82,3 +82,20 @@ def test_the_sentences_first_actor_is_named_whichever_role_it_is():
     assert "first actor xactx, xsrcx before xtgtx" in dyad_context("xactx et xsrcx condamnent la xtgtx .")
     assert "first actor xsrcx" in dyad_context("xsrcx accuse xactx de livrer des armes à la xtgtx .")
     assert "first actor xtgtx" in dyad_context("xtgtx was praised by xsrcx .")
+
+
+def test_context_tells_a_third_actor_or_a_clause_break_between_the_roles():
+    from stancemap.features import dyad_context
+
+    direct = dyad_context("xsrcx condamne l'offensive de la xtgtx .")
+    assert "xsrcx before xtgtx, no actor between, same clause" in direct
+    through = dyad_context("xsrcx s'inquiète, accusant xactx de livrer des armes à la xtgtx .")
+    assert "xsrcx before xtgtx, actor between, clause break" in through
+    assert "no actor between" not in through and "same clause" not in through
+    # Which actor stands next to each role: the source itself before the target, or a third actor.
+    assert {"actor before xtgtx: xsrcx", "actor after xsrcx: xtgtx"} <= set(direct)
+    assert {"actor before xtgtx: xactx", "actor after xsrcx: xactx"} <= set(through)
+    assert "actor before xtgtx: none" in dyad_context("xtgtx a été critiquée par xsrcx .")
+    # Only the nearest mentions count: the target's first mention follows the source within its clause.
+    assert "xtgtx before xsrcx, no actor between, same clause" in dyad_context(
+        "xtgtx a été critiquée par xsrcx ; xactx soutient encore et toujours la xtgtx .")
