@@ -27,7 +27,8 @@ _SCOPE_BREAKS = frozenset(["but", "mais", "however", "pourtant", "cependant", "a
 _SCOPE_LENGTH = 5
 # Words (English "n't" kept on its verb) and the punctuation that ends a negation's scope or a clause.
 TOKEN = re.compile(r"\w+n['’]t|\w+|[.,;:!?()«»\"“”]")
-# Words, and the punctuation that ends a clause (what dyad_context counts between the roles).
+# Words, and the punctuation that ends a clause (what dyad_context counts between the roles). Full stops are left
+# out: abbreviations ("M. Poutine", "U.S.") carry them inside a clause.
 _CLAUSE_TOKEN = re.compile(r"\w+|[,;:()«»\"“”]")
 _CONTEXT_WINDOW = 3
 # Articles, prepositions, pronouns and auxiliaries: kept in the positional features ("xsrcx +1: by" tells a
