@@ -27,9 +27,9 @@ _SCOPE_BREAKS = frozenset(["but", "mais", "however", "pourtant", "cependant", "a
 _SCOPE_LENGTH = 5
 # Words (English "n't" kept on its verb) and the punctuation that ends a negation's scope or a clause.
 TOKEN = re.compile(r"\w+n['’]t|\w+|[.,;:!?()«»\"“”]")
-# Words, and the punctuation that ends a clause (what dyad_context counts between the roles). Full stops are left
-# out: abbreviations ("M. Poutine", "U.S.") carry them inside a clause.
-_CLAUSE_TOKEN = re.compile(r"\w+|[,;:()«»\"“”]")
+# A word (the group), or the punctuation that ends a clause (an empty group): what dyad_context counts between the
+# roles. Full stops are left out: abbreviations ("M. Poutine", "U.S.") carry them inside a clause.
+_CLAUSE_TOKEN = re.compile(r"(\w+)|[,;:()«»\"“”]")
 _CONTEXT_WINDOW = 3
 # Articles, prepositions, pronouns and auxiliaries: kept in the positional features ("xsrcx +1: by" tells a
 # passive), left out of the bags of words between and around the actors, where they only add noise.
@@ -217,9 +217,9 @@ def dyad_context(masked: str) -> list[str]:
     """
     words, breaks = [], []
     seen = 0
-    for token in _CLAUSE_TOKEN.findall(fold(masked).casefold()):
-        if token[0].isalnum() or token[0] == "_":
-            words.append(token)
+    for word in _CLAUSE_TOKEN.findall(fold(masked).casefold()):
+        if word:
+            words.append(word)
             breaks.append(seen)
         else:
             seen += 1

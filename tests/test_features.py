@@ -96,6 +96,6 @@ def test_context_tells_a_third_actor_or_a_clause_break_between_the_roles():
     assert {"actor before xtgtx: xsrcx", "actor after xsrcx: xtgtx"} <= set(direct)
     assert {"actor before xtgtx: xactx", "actor after xsrcx: xactx"} <= set(through)
     assert "actor before xtgtx: none" in dyad_context("xtgtx a été critiquée par xsrcx .")
-    # Only the nearest mentions count: the target's first mention follows the source within its clause.
+    # Only the nearest mentions count: the target's first mention, before the source in its clause, is the nearest.
     assert "xtgtx before xsrcx, no actor between, same clause" in dyad_context(
         "xtgtx a été critiquée par xsrcx ; xactx soutient encore et toujours la xtgtx .")
